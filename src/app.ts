@@ -1,0 +1,146 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import qs from 'qs';
+import { Redis } from 'ioredis';
+import { validatorCompiler } from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import type { Database } from './platform/db/client.js';
+import { redactPaths } from './platform/logger.js';
+import { AppError } from './platform/errors/app-error.js';
+import { restErrorsPlugin } from './platform/errors/rest.js';
+import { authPlugin } from './platform/auth/authenticate.js';
+import { zodFastSerializerCompiler } from './platform/http/serializer.js';
+import { idempotencyPlugin } from './platform/http/idempotency.js';
+import { metricsPlugin } from './platform/http/metrics.js';
+import { healthRoutes } from './platform/http/health.js';
+import { openapiPlugin } from './platform/http/openapi.js';
+import { registerGraphql } from './platform/graphql/index.js';
+import { startSequencer } from './platform/events/sequencer.js';
+import { customerModule } from './modules/customer/index.js';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  /** the signing key when config.jwt.secret is unset (development: server.ts keeps one in .data/) */
+  jwtSecret?: string;
+  /** tests turn the background sequencer off to observe the outbox deterministically */
+  startWorkers?: boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+let requestCounter = 0;
+
+/** Builds the whole service from a config and a database. No globals: tests build many side by side. */
+export async function buildApp({ config, database, jwtSecret, startWorkers = true }: AppDeps): Promise<FastifyInstance> {
+  const secret = config.jwt.secret ?? jwtSecret;
+  if (!secret) throw new Error('JWT secret missing: set JWT_SECRET');
+  const production = config.env === 'production';
+
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      ...(process.stdout.isTTY && !production ? { transport: { target: 'pino-pretty' } } : {}),
+    },
+    // A caller's X-Request-Id is kept when it is safe to log and echo; otherwise we make one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
+      return `req-${Date.now().toString(36)}-${(requestCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    },
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      querystringParser: (s: string) => qs.parse(s, { depth: 2, parameterLimit: 200, arrayLimit: 0, allowPrototypes: false }),
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // PATCH bodies may be sent as JSON merge patch (RFC 7396); both are read as JSON.
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+  await app.register(restErrorsPlugin);
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } });
+  await app.register(cors, {
+    origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
+    exposedHeaders: ['etag', 'location', 'x-request-id', 'retry-after', 'idempotent-replayed'],
+    allowedHeaders: ['authorization', 'content-type', 'if-match', 'idempotency-key', 'x-request-id'],
+    credentials: false,
+  });
+  await app.register(underPressure, {
+    maxEventLoopDelay: 1000,
+    retryAfter: 5,
+    pressureHandler: (_req, _reply, type) => {
+      throw new AppError('service_unavailable', `The server is overloaded (${type}); retry shortly`, { headers: { 'retry-after': '5' } });
+    },
+  });
+  await app.register(metricsPlugin, { database });
+  await app.register(authPlugin, {
+    secret,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    accessTokenTtl: config.jwt.accessTokenTtl,
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowSeconds * 1000,
+    hook: 'preHandler',
+    // per caller once authenticated, so one integration cannot starve another behind the same NAT
+    keyGenerator: (req) => (req.actor ? `${req.actor.type}:${req.actor.id}` : `ip:${req.ip}`),
+    allowList: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics',
+    errorResponseBuilder: (_req, ctx) =>
+      new AppError('rate_limited', `Rate limit of ${ctx.max} requests per ${ctx.after} exceeded`, {
+        headers: { 'retry-after': String(Math.max(1, Math.ceil(ctx.ttl / 1000))) },
+      }),
+    ...(config.redisUrl ? { redis: new Redis(config.redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1 }), skipOnError: true } : {}),
+  });
+  await app.register(openapiPlugin);
+  await app.register(async (platform) => {
+    platform.setValidatorCompiler(validatorCompiler);
+    platform.setSerializerCompiler(zodFastSerializerCompiler);
+    await platform.register(healthRoutes, { database });
+  });
+
+  const modules = [customerModule({ config, db: database.db })];
+
+  // REST lives in its own scope: the zod compilers must not touch mercurius's routes (DESIGN.md).
+  await app.register(
+    async (v1) => {
+      v1.setValidatorCompiler(validatorCompiler);
+      v1.setSerializerCompiler(zodFastSerializerCompiler);
+      await v1.register(idempotencyPlugin, { db: database.db });
+      for (const m of modules) await v1.register(m.routes);
+    },
+    { prefix: '/v1' },
+  );
+
+  await registerGraphql(app, {
+    modules: modules.map((m) => m.graphql),
+    limits: {
+      maxDepth: config.graphql.maxDepth,
+      maxAliases: config.graphql.maxAliases,
+      maxCost: config.graphql.maxCost,
+      maxRootFields: 50,
+      production,
+    },
+  });
+
+  if (startWorkers) {
+    let stopSequencer: (() => Promise<void>) | undefined;
+    app.addHook('onReady', async () => {
+      stopSequencer = startSequencer(database.db, 200, (err) => app.log.warn({ err: { message: (err as Error).message } }, 'event sequencer failed; retrying'));
+    });
+    app.addHook('onClose', async () => stopSequencer?.());
+  }
+
+  return app;
+}

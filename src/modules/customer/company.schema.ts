@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import {
+  Address, CustomValues, ExternalIds, Tags, Uuid, iso, ownershipFields, recordFields,
+} from '../../platform/http/common.schema.js';
+import { currencyCode, decimalString, formatMoney } from '../../platform/http/money.js';
+import type { CompanyRow } from './company.table.js';
+
+const Domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/, 'must be a domain name such as example.com');
+
+const writable = {
+  name: z.string().trim().min(1).max(300),
+  domain: Domain.nullable(),
+  industry: z.string().trim().max(200).nullable(),
+  employees: z.number().int().min(0).max(100_000_000).nullable(),
+  annualRevenue: decimalString.nullable(),
+  currency: currencyCode.nullable(),
+  phone: z.string().trim().max(50).nullable().describe('E.164 after parsing; numbers without + use DEFAULT_PHONE_REGION'),
+  address: Address.nullable(),
+  tags: Tags,
+  externalIds: ExternalIds,
+  ...ownershipFields,
+  custom: CustomValues,
+};
+
+export const CompanyCreate = z
+  .object({ ...writable, name: writable.name })
+  .partial()
+  .required({ name: true })
+  .strict()
+  .meta({ id: 'CompanyCreate' });
+
+export const CompanyPatch = z
+  .object(writable)
+  .partial()
+  .strict()
+  .meta({ id: 'CompanyPatch', description: 'JSON merge patch: null clears a field, absent leaves it' });
+
+export type CompanyCreateInput = z.infer<typeof CompanyCreate>;
+export type CompanyPatchInput = z.infer<typeof CompanyPatch>;
+
+export const Company = z
+  .object({
+    ...recordFields,
+    name: z.string(),
+    domain: z.string().nullable(),
+    industry: z.string().nullable(),
+    employees: z.number().int().nullable(),
+    annualRevenue: z.string().nullable(),
+    currency: z.string().nullable(),
+    phone: z.string().nullable(),
+    address: Address.nullable(),
+    tags: z.array(z.string()),
+    externalIds: z.record(z.string(), z.string()),
+    ...ownershipFields,
+    custom: CustomValues,
+  })
+  .meta({ id: 'Company' });
+
+export type CompanyDto = z.infer<typeof Company>;
+
+export const companyFieldNames = Object.keys(Company.shape);
+
+export const CompanyList = z
+  .object({ data: z.array(Company), nextCursor: z.string().nullable() })
+  .meta({ id: 'CompanyList' });
+
+export function toCompanyDto(r: CompanyRow): CompanyDto {
+  return {
+    id: r.id,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+    version: r.version,
+    deletedAt: iso(r.deletedAt),
+    name: r.name,
+    domain: r.domain,
+    industry: r.industry,
+    employees: r.employees,
+    annualRevenue: formatMoney(r.annualRevenue, r.currency),
+    currency: r.currency,
+    phone: r.phone,
+    address: r.address,
+    tags: r.tags,
+    externalIds: r.externalIds,
+    ownerId: r.ownerId,
+    teamId: r.teamId,
+    custom: r.custom,
+  };
+}
+
+export const CompanyId = z.object({ id: Uuid });

@@ -1,0 +1,262 @@
+import { z } from 'zod';
+import type { Executor } from '../../platform/db/client.js';
+import { inTransaction } from '../../platform/db/transaction.js';
+import type { RequestContext } from '../../platform/auth/actor.js';
+import {
+  assertCan, assertManagerial, assertOwnershipAssignable, inScope, scopeCondition,
+} from '../../platform/auth/permissions.js';
+import { AppError, type FieldError, notFound, validationFailed } from '../../platform/errors/app-error.js';
+import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { recordAudit } from '../../platform/audit/audit.js';
+import { emit } from '../../platform/events/outbox.js';
+import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
+import type { ParsedListQuery } from '../../platform/http/list-query.js';
+import { applyPatch } from '../../platform/http/merge-patch.js';
+import { fitsCurrency } from '../../platform/http/money.js';
+import { normalisePhones } from '../../platform/http/phone.js';
+import { type BatchResult, type BatchStatus, runBatch } from '../../platform/http/batch.js';
+import {
+  CompanyCreate, type CompanyCreateInput, type CompanyDto, CompanyPatch, type CompanyPatchInput, toCompanyDto,
+} from './company.schema.js';
+import type { CompanyRow } from './company.table.js';
+import * as repo from './company.repository.js';
+
+export interface CompanyServiceDeps {
+  db: Executor;
+  defaultPhoneRegion: string;
+  /** checks `custom` against the custom-field definitions; the default knows none, so any key is refused */
+  validateCustom?: (entity: 'company', custom: Record<string, unknown>) => Promise<FieldError[]>;
+}
+
+const ENTITY = 'company';
+const OBJECT_FIELDS = ['address', 'externalIds', 'custom'] as const;
+
+const refuseAllCustom = async (_: string, custom: Record<string, unknown>): Promise<FieldError[]> =>
+  Object.keys(custom).map((k) => ({ path: `custom.${k}`, message: 'is not a defined custom field' }));
+
+function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
+  return r.data;
+}
+
+export function createCompanyService(deps: CompanyServiceDeps) {
+  const { db } = deps;
+  const validateCustom = deps.validateCustom ?? refuseAllCustom;
+
+  /** Checks what zod cannot: phone, money precision, custom values. Returns the normalised input. */
+  async function check<T extends CompanyPatchInput>(input: T, current?: CompanyRow): Promise<T> {
+    const errors: FieldError[] = [];
+    const out = normalisePhones(input, ['phone'], deps.defaultPhoneRegion, errors);
+    const currency = input.currency !== undefined ? input.currency : current?.currency ?? null;
+    const revenue = input.annualRevenue !== undefined ? input.annualRevenue : current?.annualRevenue ?? null;
+    if (revenue !== null && currency === null && input.annualRevenue) {
+      errors.push({ path: 'currency', message: 'is required with annualRevenue' });
+    } else if (revenue !== null && currency !== null && input.annualRevenue && !fitsCurrency(revenue, currency)) {
+      errors.push({ path: 'annualRevenue', message: `has more decimals than ${currency} allows` });
+    }
+    if (input.custom) errors.push(...(await validateCustom(ENTITY, input.custom)));
+    if (errors.length) throw validationFailed(errors);
+    return out;
+  }
+
+  async function createIn(tx: Executor, ctx: RequestContext, raw: unknown): Promise<CompanyRow> {
+    const input = await check(parse(CompanyCreate, raw) as CompanyCreateInput);
+    assertOwnershipAssignable(ctx.actor, input);
+    const row = await repo.insertCompany(tx, {
+      ...input,
+      ownerId: input.ownerId !== undefined ? input.ownerId : ctx.actor.type === 'user' ? ctx.actor.id : null,
+      teamId: input.teamId !== undefined ? input.teamId : ctx.actor.teamIds[0] ?? null,
+    });
+    await written(tx, ctx, 'create', null, row);
+    return row;
+  }
+
+  async function updateIn(
+    tx: Executor, ctx: RequestContext, current: CompanyRow, raw: unknown, expectedVersion?: number,
+  ): Promise<{ row: CompanyRow; changed: boolean }> {
+    const patch = await check(parse(CompanyPatch, raw), current);
+    assertOwnershipAssignable(ctx.actor, patch);
+    assertWritable(ctx, current);
+    if (expectedVersion !== undefined && expectedVersion !== current.version) {
+      throw new AppError('version_conflict', `The company is at version ${current.version}, not ${expectedVersion}`, {
+        extensions: { current: toCompanyDto(current) },
+      });
+    }
+    const changes = applyPatch(current as unknown as Record<string, unknown>, patch, OBJECT_FIELDS);
+    if (Object.keys(changes).length === 0) return { row: current, changed: false };
+    const row = await repo.updateCompany(tx, current.id, changes);
+    await written(tx, ctx, 'update', current, row);
+    return { row, changed: true };
+  }
+
+  function assertWritable(ctx: RequestContext, row: CompanyRow): void {
+    const scope = assertCan(ctx.actor, 'customers', 'write');
+    if (!inScope(ctx.actor, scope, row)) {
+      throw new AppError('forbidden', 'Your role may change only companies of yours, your teams or nobody');
+    }
+  }
+
+  async function written(tx: Executor, ctx: RequestContext, action: string, before: CompanyRow | null, after: CompanyRow) {
+    const b = before ? toCompanyDto(before) : null;
+    const a = toCompanyDto(after);
+    await recordAudit(tx, ctx, { action, entityType: ENTITY, entityId: after.id, before: b, after: a });
+    const type = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored' }[action] ?? action;
+    await emit(tx, ctx, { type: `${ENTITY}.${type}`, entityType: ENTITY, entityId: after.id, before: b, after: a });
+  }
+
+  async function lockLive(tx: Executor, id: string): Promise<CompanyRow> {
+    const row = await repo.lockCompany(tx, id);
+    if (!row || row.deletedAt) throw notFound('Company');
+    return row;
+  }
+
+  async function removeIn(tx: Executor, ctx: RequestContext, id: string): Promise<CompanyRow> {
+    const current = await lockLive(tx, id);
+    assertWritable(ctx, current);
+    const row = await repo.updateCompany(tx, id, { deletedAt: new Date() });
+    await written(tx, ctx, 'delete', current, row);
+    return row;
+  }
+
+  /** Finds the record an upsert or update addresses, locked, or undefined. */
+  async function lockByKey(tx: Executor, idProperty: string, record: Record<string, unknown>): Promise<CompanyRow | undefined> {
+    const key = record[idProperty];
+    if (typeof key !== 'string' || !key) throw validationFailed([{ path: idProperty, message: `is required to match by ${idProperty}` }]);
+    if (idProperty === 'id') {
+      if (!z.uuid().safeParse(key).success) throw validationFailed([{ path: 'id', message: 'must be a UUID' }]);
+      const row = await repo.lockCompany(tx, key);
+      return row && !row.deletedAt ? row : undefined;
+    }
+    return repo.lockCompanyByDomain(tx, key.trim().toLowerCase());
+  }
+
+  async function upsertIn(tx: Executor, ctx: RequestContext, idProperty: string, record: Record<string, unknown>) {
+    const { id: _id, ...fields } = record;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await lockByKey(tx, idProperty, record);
+      if (existing) {
+        const r = await updateIn(tx, ctx, existing, fields);
+        return { id: r.row.id, status: (r.changed ? 'updated' : 'unchanged') as BatchStatus };
+      }
+      if (idProperty === 'id') throw notFound('Company');
+      const input = await check(parse(CompanyCreate, fields) as CompanyCreateInput);
+      assertOwnershipAssignable(ctx.actor, input);
+      // INSERT … ON CONFLICT is the arbiter: if another transaction created the domain meanwhile,
+      // nothing is inserted and the next round updates that record instead.
+      const row = await repo.insertCompanyUnlessDomainTaken(tx, {
+        ...input,
+        ownerId: input.ownerId !== undefined ? input.ownerId : ctx.actor.type === 'user' ? ctx.actor.id : null,
+        teamId: input.teamId !== undefined ? input.teamId : ctx.actor.teamIds[0] ?? null,
+      });
+      if (row) {
+        await written(tx, ctx, 'create', null, row);
+        return { id: row.id, status: 'created' as BatchStatus };
+      }
+    }
+    throw new AppError('conflict', 'The record kept changing while being upserted; retry');
+  }
+
+  return {
+    async create(ctx: RequestContext, input: unknown): Promise<CompanyDto> {
+      assertCan(ctx.actor, 'customers', 'write');
+      return toCompanyDto(await inTransaction(db, (tx) => createIn(tx, ctx, input)));
+    },
+
+    async get(ctx: RequestContext, id: string, o: { includeDeleted?: boolean } = {}): Promise<CompanyDto> {
+      const scope = assertCan(ctx.actor, 'customers', 'read');
+      if (o.includeDeleted) assertManagerial(ctx.actor, 'read deleted records');
+      const row = await repo.findCompany(db, id, scopeCondition(ctx.actor, scope, repo.ownedColumns));
+      if (!row || (row.deletedAt && !o.includeDeleted)) throw notFound('Company');
+      return toCompanyDto(row);
+    },
+
+    /** Loads many by id for GraphQL loaders: one query, out-of-scope ids simply missing. */
+    async getMany(ctx: RequestContext, ids: readonly string[]): Promise<Map<string, CompanyDto>> {
+      const scope = assertCan(ctx.actor, 'customers', 'read');
+      const rows = await repo.findCompanies(db, ids, scopeCondition(ctx.actor, scope, repo.ownedColumns));
+      return new Map(rows.map((r) => [r.id, toCompanyDto(r)]));
+    },
+
+    async list(ctx: RequestContext, q: ParsedListQuery): Promise<Page<CompanyDto>> {
+      const scope = assertCan(ctx.actor, 'customers', 'read');
+      if (q.includeDeleted) assertManagerial(ctx.actor, 'read deleted records');
+      const list = compileList(repo.companyCollection, q);
+      const rows = await repo.listCompanies(db, list, {
+        includeDeleted: q.includeDeleted ?? false,
+        scope: scopeCondition(ctx.actor, scope, repo.ownedColumns),
+        search: q.q ? repo.companySearch(q.q) : undefined,
+      });
+      return toPage(list, rows, (r) => r, toCompanyDto);
+    },
+
+    async count(ctx: RequestContext, q: ParsedListQuery): Promise<number> {
+      const scope = assertCan(ctx.actor, 'customers', 'read');
+      if (q.includeDeleted) assertManagerial(ctx.actor, 'count deleted records');
+      return repo.countCompanies(db, compileFilter(repo.companyCollection, q.filter), {
+        includeDeleted: q.includeDeleted ?? false,
+        scope: scopeCondition(ctx.actor, scope, repo.ownedColumns),
+        search: q.q ? repo.companySearch(q.q) : undefined,
+      });
+    },
+
+    async update(ctx: RequestContext, id: string, patch: unknown, expectedVersion?: number): Promise<CompanyDto> {
+      assertCan(ctx.actor, 'customers', 'write');
+      const r = await inTransaction(db, async (tx) => updateIn(tx, ctx, await lockLive(tx, id), patch, expectedVersion));
+      return toCompanyDto(r.row);
+    },
+
+    async remove(ctx: RequestContext, id: string): Promise<void> {
+      assertCan(ctx.actor, 'customers', 'write');
+      await inTransaction(db, (tx) => removeIn(tx, ctx, id));
+    },
+
+    async restore(ctx: RequestContext, id: string): Promise<CompanyDto> {
+      assertCan(ctx.actor, 'customers', 'write');
+      assertManagerial(ctx.actor, 'restore records');
+      const row = await inTransaction(db, async (tx) => {
+        const current = await repo.lockCompany(tx, id);
+        if (!current) throw notFound('Company');
+        if (!current.deletedAt) return current; // already live: restoring again changes nothing
+        const restored = await repo.updateCompany(tx, id, { deletedAt: null });
+        await written(tx, ctx, 'restore', current, restored);
+        return restored;
+      });
+      return toCompanyDto(row);
+    },
+
+    async batch(
+      ctx: RequestContext,
+      req: { operation: 'create' | 'update' | 'upsert' | 'delete'; idProperty?: string | undefined; records: unknown[]; atomic?: boolean | undefined },
+    ): Promise<BatchResult[]> {
+      assertCan(ctx.actor, 'customers', 'write');
+      const idProperty = req.idProperty ?? 'id';
+      return inTransaction(db, (tx) =>
+        runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, async (t, raw) => {
+          const record = raw as Record<string, unknown>;
+          switch (req.operation) {
+            case 'create':
+              return { id: (await createIn(t, ctx, record)).id, status: 'created' };
+            case 'upsert':
+              return upsertIn(t, ctx, idProperty, record);
+            case 'update': {
+              const current = await lockByKey(t, idProperty, record);
+              if (!current) throw notFound('Company');
+              const { [idProperty]: _key, id: _id, ...fields } = record;
+              const r = await updateIn(t, ctx, current, fields);
+              return { id: current.id, status: r.changed ? 'updated' : 'unchanged' };
+            }
+            case 'delete': {
+              const current = await lockByKey(t, idProperty, record);
+              if (!current) throw notFound('Company');
+              await removeIn(t, ctx, current.id);
+              return { id: current.id, status: 'deleted' };
+            }
+          }
+        }),
+      );
+    },
+  };
+}
+
+export type CompanyService = ReturnType<typeof createCompanyService>;

@@ -1,0 +1,46 @@
+import { index, integer, jsonb, numeric, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { customColumn, ownershipColumns, recordColumns } from '../../platform/db/columns.js';
+
+export interface AddressValue {
+  line1?: string | null;
+  line2?: string | null;
+  city?: string | null;
+  region?: string | null;
+  postalCode?: string | null;
+  country?: string | null;
+}
+
+export const companies = pgTable(
+  'companies',
+  {
+    ...recordColumns(),
+    name: text('name').notNull(),
+    domain: text('domain'),
+    industry: text('industry'),
+    employees: integer('employees'),
+    annualRevenue: numeric('annual_revenue', { precision: 19, scale: 4 }),
+    currency: text('currency'),
+    phone: text('phone'),
+    address: jsonb('address').$type<AddressValue>(),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    externalIds: jsonb('external_ids').$type<Record<string, string>>().notNull().default({}),
+    ...ownershipColumns(),
+    custom: customColumn(),
+  },
+  (t) => [
+    // Unique among live companies only: a deleted company must not block its domain forever.
+    uniqueIndex('companies_domain_live_key').on(t.domain).where(sql`${t.deletedAt} IS NULL`),
+    index('companies_created_idx').on(t.createdAt, t.id),
+    index('companies_updated_idx').on(t.updatedAt, t.id),
+    index('companies_name_idx').on(t.name, t.id),
+    index('companies_owner_idx').on(t.ownerId),
+    index('companies_team_idx').on(t.teamId),
+    index('companies_tags_idx').using('gin', t.tags),
+    index('companies_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
+    index('companies_domain_trgm_idx').using('gin', sql`${t.domain} gin_trgm_ops`),
+  ],
+);
+
+export type CompanyRow = typeof companies.$inferSelect;
+export type CompanyInsert = typeof companies.$inferInsert;

@@ -1,0 +1,28 @@
+import { index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { idColumn, ts } from '../db/columns.js';
+
+/** Append-only record of every change, written in the same transaction as the change. */
+export const auditLogs = pgTable(
+  'audit_logs',
+  {
+    id: idColumn(),
+    occurredAt: ts('occurred_at').notNull().default(sql`clock_timestamp()`),
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id'),
+    actorRole: text('actor_role'),
+    action: text('action').notNull(),
+    entityType: text('entity_type').notNull(),
+    entityId: uuid('entity_id').notNull(),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    requestId: text('request_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [
+    index('audit_logs_entity_idx').on(t.entityType, t.entityId, t.occurredAt),
+    index('audit_logs_actor_idx').on(t.actorId, t.occurredAt),
+    index('audit_logs_time_idx').on(t.occurredAt, t.id),
+  ],
+);

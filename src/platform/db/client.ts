@@ -1,0 +1,88 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Logger } from '../logger.js';
+
+/** What every repository takes as its first argument: the database or an open transaction. */
+export type Executor = PgDatabase<PgQueryResultHKT>;
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Executor;
+  /** Runs a trivial query; throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  stats(): PoolStats;
+  close(): Promise<void>;
+}
+
+export interface PostgresOptions {
+  url: string;
+  poolMax: number;
+  statementTimeoutMs: number;
+  applicationName?: string;
+  logger?: Logger;
+}
+
+export function connectPostgres(o: PostgresOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: o.url,
+    max: o.poolMax,
+    // Fail fast when the server is away, so callers get a 503 instead of hanging.
+    connectionTimeoutMillis: 3_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: o.statementTimeoutMs,
+    idle_in_transaction_session_timeout: Math.max(o.statementTimeoutMs * 2, 10_000),
+    application_name: o.applicationName ?? 'headless-crm',
+    keepAlive: true,
+  });
+  // An idle client losing its connection emits here; without a listener the process would crash.
+  // The pool drops that client and makes a new one on the next checkout, which is how we recover.
+  pool.on('error', (err) => o.logger?.warn({ err: { message: err.message } }, 'database connection lost'));
+  const db = drizzlePg({ client: pool }) as unknown as Executor;
+  return {
+    kind: 'postgres',
+    db,
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * Embedded PostgreSQL (PGlite, WASM) for trying the service with no setup. `dataDir` undefined keeps
+ * everything in memory (tests); otherwise the cluster lives in `<dataDir>/pgdata`.
+ */
+export async function openPglite(dataDir: string | undefined): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
+  let path: string | undefined;
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    path = join(dataDir, 'pgdata');
+  }
+  const client: PGlite = new PGlite(path, { extensions: { pg_trgm, unaccent } });
+  await client.waitReady;
+  const db = drizzlePglite({ client }) as unknown as Executor;
+  return {
+    kind: 'pglite',
+    db,
+    async ping() {
+      await client.query('SELECT 1');
+    },
+    stats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import mercurius, { type IResolvers, type MercuriusLoaders } from 'mercurius';
+import { AppError } from '../errors/app-error.js';
+import type { RequestContext } from '../auth/actor.js';
+import { contextOf } from '../auth/authenticate.js';
+import { scalarResolvers } from './scalars.js';
+import { type GraphqlLimits, limitRules } from './limits.js';
+import { graphqlErrorFormatter } from './errors.js';
+
+export const schemaPath = fileURLToPath(new URL('../../../schema.graphql', import.meta.url));
+
+/** What a module contributes to the one GraphQL schema. */
+export interface GraphqlModule {
+  resolvers: IResolvers;
+  loaders?: MercuriusLoaders;
+}
+
+declare module 'mercurius' {
+  interface MercuriusContext {
+    requestContext?: RequestContext;
+  }
+}
+
+/** The caller of a resolver; resolvers never run unauthenticated, the auth hook sees to that. */
+export function callerOf(ctx: { requestContext?: RequestContext | undefined }): RequestContext {
+  if (!ctx.requestContext) throw new AppError('unauthenticated', 'Authentication required');
+  return ctx.requestContext;
+}
+
+function mergeMaps<T extends object>(parts: (T | undefined)[]): T {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const p of parts) {
+    for (const [type, fields] of Object.entries(p ?? {})) {
+      out[type] = typeof fields === 'object' && fields !== null && !(fields.constructor?.name === 'GraphQLScalarType')
+        ? { ...out[type], ...(fields as Record<string, unknown>) }
+        : (fields as Record<string, unknown>);
+    }
+  }
+  return out as T;
+}
+
+export function mergeResolvers(modules: GraphqlModule[]): IResolvers {
+  return mergeMaps<IResolvers>([scalarResolvers as unknown as IResolvers, ...modules.map((m) => m.resolvers)]);
+}
+
+export async function registerGraphql(
+  app: FastifyInstance,
+  o: { modules: GraphqlModule[]; limits: GraphqlLimits },
+): Promise<void> {
+  await app.register(mercurius, {
+    schema: readFileSync(schemaPath, 'utf8'),
+    resolvers: mergeResolvers(o.modules),
+    loaders: mergeMaps<MercuriusLoaders>(o.modules.map((m) => m.loaders)),
+    path: '/graphql',
+    graphiql: !o.limits.production,
+    allowBatchedQueries: false,
+    validationRules: limitRules(o.limits),
+    errorFormatter: graphqlErrorFormatter(o.limits.production) as never,
+    context: (request) => ({ requestContext: request.actor ? contextOf(request) : undefined }),
+  });
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import type { Executor } from '../db/client.js';
+import { AppError } from '../errors/app-error.js';
+import { toProblem } from '../errors/problem.js';
+
+export const MAX_BATCH = 1000;
+
+/** The batch envelope of API.md §3. Records are checked one by one by the service, so one bad record fails alone. */
+export function batchRequestSchema(idProperties: readonly [string, ...string[]], id: string) {
+  return z
+    .object({
+      operation: z.enum(['create', 'update', 'upsert', 'delete']),
+      idProperty: z.enum(idProperties).optional().describe('How records are matched; default id'),
+      records: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_BATCH),
+      atomic: z.boolean().optional().describe('true: all records commit or none'),
+    })
+    .strict()
+    .meta({ id });
+}
+
+export const BatchResultItem = z
+  .object({
+    index: z.number().int(),
+    id: z.string().nullable(),
+    status: z.enum(['created', 'updated', 'unchanged', 'deleted', 'error']),
+    error: z
+      .object({
+        code: z.string(),
+        status: z.number().int(),
+        detail: z.string(),
+        errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      })
+      .optional(),
+  })
+  .meta({ id: 'BatchResultItem' });
+
+export const BatchResponse = z.object({ results: z.array(BatchResultItem) }).meta({ id: 'BatchResponse' });
+export type BatchResult = z.infer<typeof BatchResultItem>;
+export type BatchStatus = Exclude<BatchResult['status'], 'error'>;
+
+function errorOf(e: unknown, index: number, requestId: string): BatchResult {
+  const { problem } = toProblem(e, requestId);
+  if (problem.status >= 500) throw e; // an outage or a bug fails the whole call, it is not a record's fault
+  return {
+    index,
+    id: null,
+    status: 'error',
+    error: {
+      code: problem.code,
+      status: problem.status,
+      detail: problem.detail,
+      ...(problem.errors ? { errors: problem.errors } : {}),
+    },
+  };
+}
+
+/**
+ * Runs one handler per record inside the caller's transaction. Non-atomic: each record gets its own
+ * savepoint, so a failing record rolls back alone and the rest commit. Atomic: the first failure
+ * aborts everything and is reported with the results so far.
+ */
+export async function runBatch(
+  tx: Executor,
+  records: unknown[],
+  atomic: boolean,
+  requestId: string,
+  handle: (tx: Executor, record: unknown, index: number) => Promise<{ id: string; status: BatchStatus }>,
+): Promise<BatchResult[]> {
+  const results: BatchResult[] = [];
+  for (const [index, record] of records.entries()) {
+    if (atomic) {
+      try {
+        results.push({ index, ...(await handle(tx, record, index)) });
+      } catch (e) {
+        const failed = errorOf(e, index, requestId);
+        throw new AppError(failed.error!.code as never, `Record ${index} failed; nothing was written`, {
+          errors: (failed.error!.errors ?? [{ path: '', message: failed.error!.detail }]).map((x) => ({
+            path: x.path ? `records.${index}.${x.path}` : `records.${index}`,
+            message: x.message,
+          })),
+          extensions: { results: [...results, failed] },
+        });
+      }
+      continue;
+    }
+    try {
+      const r = await tx.transaction((sp) => handle(sp as unknown as Executor, record, index));
+      results.push({ index, ...r });
+    } catch (e) {
+      results.push(errorOf(e, index, requestId));
+    }
+  }
+  return results;
+}

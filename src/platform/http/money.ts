@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** Minor units of an ISO 4217 currency (KWD 3, JPY 0, EUR 2) as the runtime's ICU knows them. */
+export function minorUnits(currency: string): number {
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+const KNOWN = new Set(Intl.supportedValuesOf('currency'));
+
+export const currencyCode = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as SAR')
+  .refine((c) => KNOWN.has(c), 'is not a known ISO 4217 currency');
+
+/** A decimal string such as "1234.50": never a float, so no cent is ever lost. */
+export const decimalString = z
+  .string()
+  .regex(/^-?\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string such as "1234.50"');
+
+/** Renders a numeric(19,4) value with exactly the currency's minor units ("1234.5000" KWD → "1234.500"). */
+export function formatMoney(value: string | null, currency: string | null): string | null {
+  if (value === null) return null;
+  const [int, frac = ''] = value.split('.');
+  const digits = currency ? minorUnits(currency) : 2;
+  const padded = (frac + '0000').slice(0, 4);
+  return digits === 0 ? `${int}` : `${int}.${padded.slice(0, digits)}`;
+}
+
+/** True when the value has no more decimals than the currency allows. */
+export function fitsCurrency(value: string, currency: string): boolean {
+  const frac = value.split('.')[1] ?? '';
+  return frac.replace(/0+$/, '').length <= minorUnits(currency);
+}

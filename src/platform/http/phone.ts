@@ -1,0 +1,38 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import type { FieldError } from '../errors/app-error.js';
+
+/**
+ * A phone number as written by a person → E.164. Numbers without `+` are read in `region`
+ * (DEFAULT_PHONE_REGION). Returns an error message instead when it is not a valid number.
+ */
+export function toE164(text: string, region: string): { ok: string } | { error: string } {
+  const parsed = parsePhoneNumberFromString(text, region as CountryCode);
+  if (!parsed || !parsed.isValid()) return { error: `is not a valid phone number (numbers without + are read as ${region})` };
+  return { ok: parsed.number };
+}
+
+/** Normalises the phone fields of an input in place; collects errors instead of throwing. */
+export function normalisePhones<T extends Record<string, unknown>>(
+  input: T,
+  fields: readonly string[],
+  region: string,
+  errors: FieldError[],
+): T {
+  const out: Record<string, unknown> = { ...input };
+  for (const f of fields) {
+    const v = out[f];
+    if (typeof v === 'string') {
+      const r = toE164(v, region);
+      if ('ok' in r) out[f] = r.ok;
+      else errors.push({ path: f, message: r.error });
+    } else if (Array.isArray(v)) {
+      out[f] = v.map((item, i) => {
+        const r = toE164(String(item), region);
+        if ('ok' in r) return r.ok;
+        errors.push({ path: `${f}.${i}`, message: r.error });
+        return item;
+      });
+    }
+  }
+  return out as T;
+}

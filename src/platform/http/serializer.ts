@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import fastJson from 'fast-json-stringify';
+
+// Responses are serialised by fast-json-stringify from the same zod schemas that document them,
+// instead of re-validating every response with zod (DESIGN.md: that costs on large pages).
+// `required` is dropped so sparse fieldsets (`fields=`) can leave fields out; properties not in
+// the schema are still never written, so nothing undocumented leaks.
+
+type Json = Record<string, unknown>;
+
+function relax(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(relax);
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node as Json)) {
+    if (k === 'required' || k === 'pattern' || k === '$schema' || k === 'propertyNames') continue;
+    out[k] = relax(v);
+  }
+  return out;
+}
+
+export function toSerializableJsonSchema(schema: z.ZodType): Json {
+  return relax(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any', target: 'draft-7' })) as Json;
+}
+
+/** A Fastify serializerCompiler: zod schema → fast-json-stringify function. */
+export function zodFastSerializerCompiler({ schema }: { schema: unknown }): (data: unknown) => string {
+  if (schema instanceof z.ZodType) return fastJson(toSerializableJsonSchema(schema) as never) as (d: unknown) => string;
+  return (data) => JSON.stringify(data);
+}

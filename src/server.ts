@@ -1,0 +1,40 @@
+import closeWithGrace from 'close-with-grace';
+import { ConfigError, loadConfig } from './config.js';
+import { buildApp } from './app.js';
+import { openDatabase } from './platform/db/open.js';
+import { runMigrations } from './platform/db/migrations.js';
+import { devJwtSecret } from './platform/auth/dev-secret.js';
+
+// config → database → app → listen; on a signal, stop taking requests, finish those in flight, close the pool.
+
+let config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    process.exit(78); // EX_CONFIG
+  }
+  throw e;
+}
+
+const database = await openDatabase(config);
+if (database.kind === 'pglite') await runMigrations(database); // embedded: no separate migrate step
+const app = await buildApp({
+  config,
+  database,
+  ...(config.jwt.secret ? {} : { jwtSecret: devJwtSecret(config.dataDir) }),
+});
+app.addHook('onClose', async () => database.close());
+
+closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
+  if (err) app.log.error({ err }, 'shutting down after an error');
+  else app.log.info({ signal }, 'shutting down');
+  await app.close();
+});
+
+await app.listen({ port: config.port, host: config.host });
+const base = `http://localhost:${(app.server.address() as { port: number }).port}`;
+app.log.info(
+  `CRM ready on ${base} (${database.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'}) — docs ${base}/docs, GraphQL ${base}/graphql`,
+);
