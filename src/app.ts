@@ -19,7 +19,11 @@ import { healthRoutes } from './platform/http/health.js';
 import { openapiPlugin } from './platform/http/openapi.js';
 import { registerGraphql } from './platform/graphql/index.js';
 import { startSequencer } from './platform/events/sequencer.js';
+import { sealAuditLog } from './platform/audit/chain.js';
+import { createAuditService } from './platform/audit/audit.service.js';
+import { auditRoutes } from './platform/audit/audit.routes.js';
 import { customerModule } from './modules/customer/index.js';
+import { identityModule } from './modules/identity/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -28,13 +32,28 @@ export interface AppDeps {
   jwtSecret?: string;
   /** tests turn the background sequencer off to observe the outbox deterministically */
   startWorkers?: boolean;
+  /** create the first admin on a database with no users (server.ts; tests make their own users) */
+  bootstrapAdmin?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 let requestCounter = 0;
 
+/**
+ * The feature modules, in registration order. Exported so the schema test can check every module's
+ * resolvers against schema.graphql without starting a server.
+ */
+export function createModules(o: {
+  config: Config;
+  db: Database['db'];
+  signAccessToken: Parameters<typeof identityModule>[0]['signAccessToken'];
+}) {
+  const identity = identityModule(o);
+  return { identity, all: [identity, customerModule({ config: o.config, db: o.db })] };
+}
+
 /** Builds the whole service from a config and a database. No globals: tests build many side by side. */
-export async function buildApp({ config, database, jwtSecret, startWorkers = true }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, database, jwtSecret, startWorkers = true, bootstrapAdmin = false }: AppDeps): Promise<FastifyInstance> {
   const secret = config.jwt.secret ?? jwtSecret;
   if (!secret) throw new Error('JWT secret missing: set JWT_SECRET');
   const production = config.env === 'production';
@@ -83,11 +102,14 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
     },
   });
   await app.register(metricsPlugin, { database });
+  // identity signs tokens with the auth plugin's key, and the auth plugin asks identity about API keys
+  const { identity, all: modules } = createModules({ config, db: database.db, signAccessToken: (claims) => app.jwt.sign(claims) });
   await app.register(authPlugin, {
     secret,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
     accessTokenTtl: config.jwt.accessTokenTtl,
+    verifyApiKey: (key) => identity.verifyApiKey(key),
   });
   await app.register(rateLimit, {
     global: true,
@@ -110,15 +132,18 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
     await platform.register(healthRoutes, { database });
   });
 
-  const modules = [customerModule({ config, db: database.db })];
+  if (bootstrapAdmin) app.addHook('onReady', async () => void (await identity.ensureFirstAdmin(app.log)));
 
   // REST lives in its own scope: the zod compilers must not touch mercurius's routes (DESIGN.md).
   await app.register(
     async (v1) => {
       v1.setValidatorCompiler(validatorCompiler);
       v1.setSerializerCompiler(zodFastSerializerCompiler);
+      // Fastify parses text/plain by default; a JSON API must answer it 415, not a 400 "expected object".
+      v1.removeContentTypeParser('text/plain');
       await v1.register(idempotencyPlugin, { db: database.db });
       for (const m of modules) await v1.register(m.routes);
+      await v1.register(auditRoutes, { audit: createAuditService({ db: database.db }) });
     },
     { prefix: '/v1' },
   );
@@ -135,11 +160,13 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
   });
 
   if (startWorkers) {
-    let stopSequencer: (() => Promise<void>) | undefined;
+    const stops: (() => Promise<void>)[] = [];
+    const warn = (what: string) => (err: unknown) => app.log.warn({ err: { message: (err as Error).message } }, `${what} failed; retrying`);
     app.addHook('onReady', async () => {
-      stopSequencer = startSequencer(database.db, 200, (err) => app.log.warn({ err: { message: (err as Error).message } }, 'event sequencer failed; retrying'));
+      stops.push(startSequencer(database.db, 200, warn('event sequencer')));
+      stops.push(startSequencer(database.db, 1000, warn('audit sealer'), sealAuditLog));
     });
-    app.addHook('onClose', async () => stopSequencer?.());
+    app.addHook('onClose', async () => void (await Promise.all(stops.map((s) => s()))));
   }
 
   return app;

@@ -23,6 +23,7 @@ if (database.kind === 'pglite') await runMigrations(database); // embedded: no s
 const app = await buildApp({
   config,
   database,
+  bootstrapAdmin: true,
   ...(config.jwt.secret ? {} : { jwtSecret: devJwtSecret(config.dataDir) }),
 });
 app.addHook('onClose', async () => database.close());

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  Address, CustomValues, ExternalIds, Tags, Uuid, iso, ownershipFields, recordFields,
+  Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Uuid, iso, ownershipFields, recordFields,
 } from '../../platform/http/common.schema.js';
 import { currencyCode, decimalString, formatMoney } from '../../platform/http/money.js';
 import type { CompanyRow } from './company.table.js';
@@ -35,7 +35,7 @@ export const CompanyCreate = z
   .meta({ id: 'CompanyCreate' });
 
 export const CompanyPatch = z
-  .object(writable)
+  .object({ ...writable, externalIds: ExternalIdsPatch })
   .partial()
   .strict()
   .meta({ id: 'CompanyPatch', description: 'JSON merge patch: null clears a field, absent leaves it' });

@@ -1,8 +1,13 @@
-import { index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { idColumn, ts } from '../db/columns.js';
 
-/** Append-only record of every change, written in the same transaction as the change. */
+/**
+ * Append-only record of every change, written in the same transaction as the change. The sealer
+ * (audit/chain.ts) later gives each committed row its place (`seq`) and a hash over the row and the
+ * previous hash, so editing or removing any sealed row breaks the chain. A trigger refuses UPDATE
+ * and DELETE except the one-time sealing.
+ */
 export const auditLogs = pgTable(
   'audit_logs',
   {
@@ -19,10 +24,15 @@ export const auditLogs = pgTable(
     requestId: text('request_id'),
     ip: text('ip'),
     userAgent: text('user_agent'),
+    seq: bigint('seq', { mode: 'number' }),
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
   (t) => [
     index('audit_logs_entity_idx').on(t.entityType, t.entityId, t.occurredAt),
     index('audit_logs_actor_idx').on(t.actorId, t.occurredAt),
     index('audit_logs_time_idx').on(t.occurredAt, t.id),
+    uniqueIndex('audit_logs_seq_key').on(t.seq),
+    index('audit_logs_unsealed_idx').on(t.occurredAt, t.id).where(sql`${t.seq} IS NULL`),
   ],
 );

@@ -58,9 +58,12 @@ export const authPlugin = fp<AuthOptions>(async (app, o) => {
   });
 
   app.addHook('onRequest', async (request) => {
-    const guarded = request.url.startsWith('/v1/') || request.url === '/graphql' || request.url.startsWith('/graphql?');
-    if (!guarded || request.routeOptions.config?.public) return;
+    const graphql = request.url === '/graphql' || request.url.startsWith('/graphql?');
+    if (!(graphql || request.url.startsWith('/v1/')) || request.routeOptions.config?.public) return;
     const header = request.headers.authorization;
+    // GraphQL without credentials goes on anonymously: its login/refresh mutations need no token, and
+    // every other resolver refuses an anonymous caller (callerOf). Bad credentials are 401 everywhere.
+    if (graphql && header === undefined) return;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     if (!token) throw unauthenticated('Send Authorization: Bearer <access token or API key>');
     if (token.startsWith('crm_')) {

@@ -48,6 +48,10 @@ export function connectPostgres(o: PostgresOptions): Database {
   // An idle client losing its connection emits here; without a listener the process would crash.
   // The pool drops that client and makes a new one on the next checkout, which is how we recover.
   pool.on('error', (err) => o.logger?.warn({ err: { message: err.message } }, 'database connection lost'));
+  // A *checked-out* client (drizzle holds one for a whole transaction) has no pool listener: losing
+  // its connection would emit an unhandled 'error' and kill the process. Its pending query rejects
+  // anyway (→ 503), so the event only needs a listener.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzlePg({ client: pool }) as unknown as Executor;
   return {
     kind: 'postgres',
@@ -73,7 +77,8 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     mkdirSync(dataDir, { recursive: true });
     path = join(dataDir, 'pgdata');
   }
-  const client: PGlite = new PGlite(path, { extensions: { pg_trgm, unaccent } });
+  // new PGlite(undefined, opts) ignores opts (the extensions would never load): name memory explicitly.
+  const client: PGlite = new PGlite(path ?? 'memory://', { extensions: { pg_trgm, unaccent } });
   await client.waitReady;
   const db = drizzlePglite({ client }) as unknown as Executor;
   return {

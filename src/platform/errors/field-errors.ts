@@ -34,7 +34,8 @@ export function issuesToFieldErrors(issues: readonly IssueLike[], prefix = ''): 
       for (const k of keys) {
         out.push({ path: join(path, k), message: READ_ONLY_FIELDS.has(k) ? 'is read-only' : 'is not a known field' });
       }
-    } else {
+    } else if (!out.some((e) => e.path === (path || '(root)'))) {
+      // zod reports every failed check of a field ("sar": regex and refine); the first one says enough
       out.push({ path: path || '(root)', message: i.message });
     }
   }

@@ -41,13 +41,21 @@ export async function outboxLag(db: Executor): Promise<OutboxLag> {
   return { pending: Number(r.rows[0]?.pending ?? 0), oldestPendingSeconds: Number(r.rows[0]?.age ?? 0) };
 }
 
-/** Runs the sequencer every `intervalMs` until stopped; errors (e.g. a database outage) are retried next tick. */
-export function startSequencer(db: Executor, intervalMs: number, onError: (e: unknown) => void): () => Promise<void> {
+/**
+ * Runs `step` (the event sequencer by default; the audit sealer uses it too) every `intervalMs` until
+ * stopped; errors (e.g. a database outage) are retried next tick.
+ */
+export function startSequencer(
+  db: Executor,
+  intervalMs: number,
+  onError: (e: unknown) => void,
+  step: (db: Executor) => Promise<number> = sequenceEvents,
+): () => Promise<void> {
   let stopped = false;
   let running: Promise<unknown> = Promise.resolve();
   const tick = async () => {
     if (stopped) return;
-    running = sequenceEvents(db).then(
+    running = step(db).then(
       async (n) => {
         // a full batch means more is waiting: go again at once
         if (n >= BATCH && !stopped) await tick();

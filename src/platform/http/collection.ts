@@ -1,6 +1,7 @@
 import { type SQL, and, sql } from 'drizzle-orm';
 import { type FieldError, validationFailed } from '../errors/app-error.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { sqlArray } from '../db/execute.js';
 
 // The collection grammar of API.md §2, written once: filters, sorts and keyset cursors compiled
 // to SQL from a module's declaration of its fields. REST and GraphQL both feed it.
@@ -62,6 +63,13 @@ const CAST: Record<FieldType, string> = {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** "2024-02-30" parses in JS (as 1 March) but Postgres refuses it with a 500-worthy error: check the day exists. */
+function realDay(raw: string): boolean {
+  const [y, m, d] = raw.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
 /** Checks one value against the field type; returns the canonical text to send, or an error message. */
 function parseValue(f: FieldSpec, raw: string): { ok: string } | { error: string } {
   switch (f.type) {
@@ -73,12 +81,12 @@ function parseValue(f: FieldSpec, raw: string): { ok: string } | { error: string
       return raw === 'true' || raw === 'false' ? { ok: raw } : { error: 'must be true or false' };
     case 'datetime': {
       const d = new Date(raw);
-      return /^\d{4}-\d{2}-\d{2}/.test(raw) && !Number.isNaN(d.getTime())
+      return /^\d{4}-\d{2}-\d{2}/.test(raw) && !Number.isNaN(d.getTime()) && realDay(raw)
         ? { ok: d.toISOString() }
         : { error: 'must be an ISO 8601 date-time' };
     }
     case 'date':
-      return /^\d{4}-\d{2}-\d{2}$/.test(raw) && !Number.isNaN(Date.parse(raw))
+      return /^\d{4}-\d{2}-\d{2}$/.test(raw) && !Number.isNaN(Date.parse(raw)) && realDay(raw)
         ? { ok: raw }
         : { error: 'must be a date YYYY-MM-DD' };
     case 'uuid':
@@ -91,7 +99,9 @@ function parseValue(f: FieldSpec, raw: string): { ok: string } | { error: string
 }
 
 const typed = (f: FieldSpec, v: string) => sql`${v}::${sql.raw(CAST[f.type])}`;
-const typedArray = (f: FieldSpec, vs: string[]) => sql`${vs}::${sql.raw(CAST[f.type])}[]`;
+// ARRAY[$1, $2]: drizzle renders a JS array as a row `($1, $2)`, which Postgres cannot cast to an array.
+const typedArray = (f: FieldSpec, vs: string[]) =>
+  sql`ARRAY[${sql.join(vs.map((v) => sql`${v}`), sql`, `)}]::${sql.raw(CAST[f.type])}[]`;
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 function opSql(f: FieldSpec, op: FilterOp, values: string[]): SQL {
@@ -277,7 +287,8 @@ export function compileList(spec: CollectionSpec, p: ListParams): CompiledList {
     if (!c || c.s !== signature(keys) || c.v.length !== keys.length) {
       throw validationFailed([{ path: 'cursor', message: 'is not a cursor of this listing and sort' }]);
     }
-    const bad = keys.findIndex((k, i) => c.v[i] !== null && 'error' in parseValue(k.field, String(c.v[i])));
+    // null where the field cannot be null would compare as unknown and silently end the listing
+    const bad = keys.findIndex((k, i) => (c.v[i] === null ? !k.field.nullable : 'error' in parseValue(k.field, String(c.v[i]))));
     if (bad >= 0) throw validationFailed([{ path: 'cursor', message: 'is damaged' }]);
     conditions.push(afterKeyset(keys, c.v));
   }

@@ -26,6 +26,9 @@ export const ExternalIds = z.record(
   z.string().trim().min(1).max(200),
 );
 
+/** The merge-patch form of ExternalIds: a null value removes that system's id (RFC 7396). */
+export const ExternalIdsPatch = z.record(ExternalIds.keyType, ExternalIds.valueType.nullable());
+
 export const CustomValues = z.record(z.string(), z.unknown()).meta({
   id: 'CustomValues',
   description: 'Values of the custom fields defined for this entity, keyed by field key',

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { asc, gt, isNotNull, isNull, and, desc, sql } from 'drizzle-orm';
+import type { Executor } from '../db/client.js';
+import { inTransaction } from '../db/transaction.js';
+import { auditLogs } from './audit.table.js';
+
+// Tamper evidence without serialising writers: rows are written unsealed inside each change's
+// transaction; one sealer at a time (advisory lock) numbers committed rows and chains their hashes.
+const SEALER_LOCK = 7_201_100_004;
+const BATCH = 1000;
+const GENESIS = '0'.repeat(64);
+
+type AuditRow = typeof auditLogs.$inferSelect;
+
+/** The hashed content of a row: everything but the seal itself, in a fixed order. */
+function rowHash(prevHash: string, seq: number, r: AuditRow): string {
+  const content = JSON.stringify([
+    seq, r.id, r.occurredAt.toISOString(), r.actorType, r.actorId, r.actorRole, r.action, r.entityType, r.entityId,
+    r.before, r.after, r.requestId, r.ip, r.userAgent,
+  ]);
+  return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
+}
+
+/** Seals committed, unsealed audit rows; returns how many. Safe from any process at any time. */
+export async function sealAuditLog(db: Executor): Promise<number> {
+  return inTransaction(db, async (tx) => {
+    const got = await tx.execute(sql`SELECT pg_try_advisory_xact_lock(${SEALER_LOCK}) AS ok`);
+    if (!(got as unknown as { rows: { ok: boolean }[] }).rows[0]?.ok) return 0;
+    const [last] = await tx.select({ seq: auditLogs.seq, hash: auditLogs.hash }).from(auditLogs).where(isNotNull(auditLogs.seq)).orderBy(desc(auditLogs.seq)).limit(1);
+    const rows = await tx.select().from(auditLogs).where(isNull(auditLogs.seq)).orderBy(asc(auditLogs.occurredAt), asc(auditLogs.id)).limit(BATCH);
+    if (rows.length === 0) return 0;
+    let seq = last?.seq ?? 0;
+    let prev = last?.hash ?? GENESIS;
+    const seals: { id: string; seq: number; prev: string; hash: string }[] = [];
+    for (const r of rows) {
+      seq += 1;
+      const hash = rowHash(prev, seq, r);
+      seals.push({ id: r.id, seq, prev, hash });
+      prev = hash;
+    }
+    await tx.execute(sql`
+      UPDATE audit_logs a SET seq = s.seq, prev_hash = s.prev, hash = s.hash
+      FROM jsonb_to_recordset(${JSON.stringify(seals)}::jsonb) AS s(id uuid, seq bigint, prev text, hash text)
+      WHERE a.id = s.id`);
+    return rows.length;
+  });
+}
+
+export interface ChainReport {
+  ok: boolean;
+  checked: number;
+  /** the first row whose seal does not match its content or its predecessor */
+  firstBroken?: { id: string | null; seq: number; reason: string };
+}
+
+/** Seals what is pending, then walks the whole chain in order and names the first broken row. */
+export async function verifyAuditChain(db: Executor): Promise<ChainReport> {
+  while ((await sealAuditLog(db)) === BATCH);
+  let prev = GENESIS;
+  let expected = 1;
+  let checked = 0;
+  for (;;) {
+    const rows = await db.select().from(auditLogs).where(and(isNotNull(auditLogs.seq), gt(auditLogs.seq, expected - 1))).orderBy(asc(auditLogs.seq)).limit(5000);
+    if (rows.length === 0) return { ok: true, checked };
+    for (const r of rows) {
+      const seq = r.seq as number;
+      if (seq !== expected) return { ok: false, checked, firstBroken: { id: null, seq: expected, reason: 'row missing (deleted)' } };
+      if (r.prevHash !== prev) return { ok: false, checked, firstBroken: { id: r.id, seq, reason: 'previous hash does not match' } };
+      if (rowHash(prev, seq, r) !== r.hash) return { ok: false, checked, firstBroken: { id: r.id, seq, reason: 'content does not match its hash' } };
+      prev = r.hash as string;
+      expected += 1;
+      checked += 1;
+    }
+  }
+}
