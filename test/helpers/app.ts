@@ -37,10 +37,10 @@ export interface GqlBody {
   errors?: { message: string; extensions: { code: string; status: number; requestId: string; errors?: { path: string; message: string }[]; [k: string]: unknown } }[];
 }
 
-export async function startTestApp(o: { env?: Record<string, string>; db?: TestDatabase; startWorkers?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(o: { env?: Record<string, string>; db?: TestDatabase; startWorkers?: boolean; logStream?: NodeJS.WritableStream } = {}): Promise<TestApp> {
   const db = o.db ?? (await createTestDatabase());
   const config = testConfig(o.env);
-  const app = await buildApp({ config, database: db.database, startWorkers: o.startWorkers ?? false });
+  const app = await buildApp({ config, database: db.database, startWorkers: o.startWorkers ?? false, ...(o.logStream ? { logStream: o.logStream } : {}) });
   await app.ready();
   const user = (role: Role, u: { id?: string; teamIds?: string[] } = {}): TestUser => {
     const id = u.id ?? randomUUID();

@@ -1,4 +1,4 @@
-import type { IResolvers } from 'mercurius';
+import type { IResolvers, MercuriusLoaders } from 'mercurius';
 import { callerOf } from '../../platform/graphql/index.js';
 import { type GraphqlListArgs, filterFromGraphql, listParamsFromGraphql, toConnection } from '../../platform/graphql/collection.js';
 import type { CompanyService } from './company.service.js';
@@ -32,6 +32,18 @@ export function companyResolvers(companies: CompanyService): IResolvers {
         companies.batch(callerOf(ctx), { operation: a.operation ?? 'create', idProperty: a.idProperty, records: a.records, atomic: a.atomic }),
     },
   } as IResolvers;
+}
+
+/** Relations resolve in one query per request, whatever the number of companies (no N+1). */
+export function companyLoaders(companies: CompanyService): MercuriusLoaders {
+  return {
+    Company: {
+      owner: async (queries: { obj: { ownerId: string | null } }[]) => {
+        const owners = await companies.owners(queries.map((q) => q.obj.ownerId));
+        return queries.map((q) => (q.obj.ownerId ? (owners.get(q.obj.ownerId) ?? null) : null));
+      },
+    },
+  } as MercuriusLoaders;
 }
 
 /** graphql-js builds input objects without a prototype; zod and JSON merge patch want plain ones. */

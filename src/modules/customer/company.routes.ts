@@ -5,16 +5,16 @@ import { setEtag, ifMatchVersion } from '../../platform/http/etag.js';
 import { Count } from '../../platform/http/common.schema.js';
 import { BatchResponse, batchRequestSchema } from '../../platform/http/batch.js';
 import {
-  countQuerySchema, listQuerySchema, parseFields, pickFields, recordQuerySchema, toListParams,
+  countQuerySchema, listQuerySchema, parseFields, parseInclude, pickFields, recordQuerySchema, toListParams,
 } from '../../platform/http/list-query.js';
 import { NoContent, withProblems } from '../../platform/http/problem.schema.js';
 import {
-  Company, CompanyCreate, CompanyId, CompanyList, CompanyPatch, companyFieldNames,
+  Company, CompanyCreate, CompanyId, CompanyList, CompanyPatch, companyFieldNames, companyIncludes,
 } from './company.schema.js';
 import { companyFilterable, companySortable } from './company.repository.js';
 import type { CompanyService } from './company.service.js';
 
-const listOptions = { sortable: companySortable, filterable: companyFilterable, search: true };
+const listOptions = { sortable: companySortable, filterable: companyFilterable, search: true, include: companyIncludes };
 const tags = ['companies'];
 
 export const companyRoutes: FastifyPluginAsyncZod<{ companies: CompanyService }> = async (app, { companies }) => {
@@ -22,8 +22,9 @@ export const companyRoutes: FastifyPluginAsyncZod<{ companies: CompanyService }>
     schema: { tags, operationId: 'listCompanies', summary: 'List companies', querystring: listQuerySchema(listOptions), response: withProblems({ 200: CompanyList }) },
   }, async (req) => {
     const fields = parseFields(req.query.fields, companyFieldNames);
-    const page = await companies.list(contextOf(req), toListParams(req.query));
-    return { data: page.items.map((c) => pickFields(c, fields)), nextCursor: page.nextCursor };
+    const include = parseInclude(req.query.include as string | undefined, companyIncludes);
+    const page = await companies.list(contextOf(req), { ...toListParams(req.query), include });
+    return { data: page.items.map((c) => pickFields(c, fields && include ? [...fields, ...include] : fields)), nextCursor: page.nextCursor };
   });
 
   app.get('/companies/count', {
@@ -46,12 +47,13 @@ export const companyRoutes: FastifyPluginAsyncZod<{ companies: CompanyService }>
   }, async (req) => ({ results: await companies.batch(contextOf(req), req.body) }));
 
   app.get('/companies/:id', {
-    schema: { tags, operationId: 'getCompany', summary: 'Read a company', params: CompanyId, querystring: recordQuerySchema({}).extend({ includeDeleted: z.enum(['true', 'false']).optional() }), response: withProblems({ 200: Company }) },
+    schema: { tags, operationId: 'getCompany', summary: 'Read a company', params: CompanyId, querystring: recordQuerySchema({ include: companyIncludes }).extend({ includeDeleted: z.enum(['true', 'false']).optional() }), response: withProblems({ 200: Company }) },
   }, async (req, reply) => {
     const fields = parseFields(req.query.fields, companyFieldNames);
-    const company = await companies.get(contextOf(req), req.params.id, { includeDeleted: req.query.includeDeleted === 'true' });
+    const include = parseInclude(req.query.include as string | undefined, companyIncludes);
+    const company = await companies.get(contextOf(req), req.params.id, { includeDeleted: req.query.includeDeleted === 'true', include });
     setEtag(reply, company);
-    return pickFields(company, fields);
+    return pickFields(company, fields && include ? [...fields, ...include] : fields);
   });
 
   app.patch('/companies/:id', {

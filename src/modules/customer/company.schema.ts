@@ -4,6 +4,7 @@ import {
 } from '../../platform/http/common.schema.js';
 import { currencyCode, decimalString, formatMoney } from '../../platform/http/money.js';
 import type { CompanyRow } from './company.table.js';
+import { UserSummary } from '../identity/index.js';
 
 const Domain = z
   .string()
@@ -58,12 +59,14 @@ export const Company = z
     externalIds: z.record(z.string(), z.string()),
     ...ownershipFields,
     custom: CustomValues,
+    owner: UserSummary.nullable().optional().describe('with include=owner'),
   })
   .meta({ id: 'Company' });
 
 export type CompanyDto = z.infer<typeof Company>;
 
-export const companyFieldNames = Object.keys(Company.shape);
+export const companyFieldNames = Object.keys(Company.shape).filter((k) => k !== 'owner');
+export const companyIncludes = ['owner'] as const;
 
 export const CompanyList = z
   .object({ data: z.array(Company), nextCursor: z.string().nullable() })

@@ -26,6 +26,8 @@ export interface CompanyServiceDeps {
   defaultPhoneRegion: string;
   /** checks `custom` against the custom-field definitions; the default knows none, so any key is refused */
   validateCustom?: (entity: 'company', custom: Record<string, unknown>) => Promise<FieldError[]>;
+  /** name and email of users by id, for `include=owner` (the identity module's summaries) */
+  owners: (ids: readonly (string | null)[]) => Promise<Map<string, { id: string; name: string; email: string }>>;
 }
 
 const ENTITY = 'company';
@@ -157,18 +159,27 @@ export function createCompanyService(deps: CompanyServiceDeps) {
     throw new AppError('conflict', 'The record kept changing while being upserted; retry');
   }
 
+  /** Embeds the requested relations: one query per relation, whatever the page size. */
+  async function withIncludes(items: CompanyDto[], include: readonly string[] | undefined): Promise<CompanyDto[]> {
+    if (!include?.includes('owner')) return items;
+    const owners = await deps.owners(items.map((c) => c.ownerId));
+    return items.map((c) => ({ ...c, owner: c.ownerId ? (owners.get(c.ownerId) ?? null) : null }));
+  }
+
   return {
+    owners: deps.owners,
+
     async create(ctx: RequestContext, input: unknown): Promise<CompanyDto> {
       assertCan(ctx.actor, 'customers', 'write');
       return toCompanyDto(await inTransaction(db, (tx) => createIn(tx, ctx, input)));
     },
 
-    async get(ctx: RequestContext, id: string, o: { includeDeleted?: boolean } = {}): Promise<CompanyDto> {
+    async get(ctx: RequestContext, id: string, o: { includeDeleted?: boolean; include?: readonly string[] | undefined } = {}): Promise<CompanyDto> {
       const scope = assertCan(ctx.actor, 'customers', 'read');
       if (o.includeDeleted) assertManagerial(ctx.actor, 'read deleted records');
       const row = await repo.findCompany(db, id, scopeCondition(ctx.actor, scope, repo.ownedColumns));
       if (!row || (row.deletedAt && !o.includeDeleted)) throw notFound('Company');
-      return toCompanyDto(row);
+      return (await withIncludes([toCompanyDto(row)], o.include))[0] as CompanyDto;
     },
 
     /** Loads many by id for GraphQL loaders: one query, out-of-scope ids simply missing. */
@@ -178,7 +189,7 @@ export function createCompanyService(deps: CompanyServiceDeps) {
       return new Map(rows.map((r) => [r.id, toCompanyDto(r)]));
     },
 
-    async list(ctx: RequestContext, q: ParsedListQuery): Promise<Page<CompanyDto>> {
+    async list(ctx: RequestContext, q: ParsedListQuery & { include?: readonly string[] | undefined }): Promise<Page<CompanyDto>> {
       const scope = assertCan(ctx.actor, 'customers', 'read');
       if (q.includeDeleted) assertManagerial(ctx.actor, 'read deleted records');
       const list = compileList(repo.companyCollection, q);
@@ -187,7 +198,8 @@ export function createCompanyService(deps: CompanyServiceDeps) {
         scope: scopeCondition(ctx.actor, scope, repo.ownedColumns),
         search: q.q ? repo.companySearch(q.q) : undefined,
       });
-      return toPage(list, rows, (r) => r, toCompanyDto);
+      const page = toPage(list, rows, (r) => r, toCompanyDto);
+      return { ...page, items: await withIncludes(page.items, q.include) };
     },
 
     async count(ctx: RequestContext, q: ParsedListQuery): Promise<number> {

@@ -4,7 +4,8 @@ import type { Executor } from '../../platform/db/client.js';
 import type { GraphqlModule } from '../../platform/graphql/index.js';
 import { createCompanyService } from './company.service.js';
 import { companyRoutes } from './company.routes.js';
-import { companyResolvers } from './company.resolvers.js';
+import { companyResolvers, companyLoaders } from './company.resolvers.js';
+import type { UserService } from '../identity/index.js';
 
 export type { CompanyService } from './company.service.js';
 export type { CompanyDto } from './company.schema.js';
@@ -15,13 +16,13 @@ export interface Module {
 }
 
 /** The customer module's face: its REST plugin, its GraphQL part, and the services other modules may use. */
-export function customerModule({ config, db }: { config: Config; db: Executor }) {
-  const companies = createCompanyService({ db, defaultPhoneRegion: config.defaultPhoneRegion });
+export function customerModule({ config, db, users }: { config: Config; db: Executor; users: Pick<UserService, 'summaries'> }) {
+  const companies = createCompanyService({ db, defaultPhoneRegion: config.defaultPhoneRegion, owners: (ids) => users.summaries(ids) });
   return {
     services: { companies },
     routes: (async (app) => {
       await app.register(companyRoutes, { companies });
     }) as FastifyPluginAsync,
-    graphql: { resolvers: companyResolvers(companies) },
+    graphql: { resolvers: companyResolvers(companies), loaders: companyLoaders(companies) },
   } satisfies Module & { services: unknown };
 }

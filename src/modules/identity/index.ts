@@ -14,6 +14,7 @@ import { ensureFirstAdmin } from './bootstrap.js';
 
 export type { UserService } from './user.service.js';
 export type { AuthService } from './auth.service.js';
+export { UserSummary, type UserSummaryDto } from './user.schema.js';
 
 /** Users, teams, sign-in and API keys. `verifyApiKey` feeds the platform's auth hook. */
 export function identityModule(o: {

@@ -36,6 +36,13 @@ export async function countUsers(db: Executor): Promise<number> {
   return Number(r[0]?.n ?? 0);
 }
 
+/** Name and email of users, for embedding as `owner` in any record: visible to every signed-in role. */
+export async function userSummaries(db: Executor, ids: readonly string[]): Promise<{ id: string; name: string; email: string }[]> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return [];
+  return db.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, unique));
+}
+
 export async function findUser(db: Executor, id: string): Promise<UserRow | undefined> {
   return (await db.select().from(users).where(eq(users.id, id)).limit(1))[0];
 }

@@ -64,6 +64,10 @@ export function toUserDto(r: typeof users.$inferSelect, teamIds: string[]): User
   };
 }
 
+/** What any role sees of a user when a record embeds its owner (`include=owner`, GraphQL `owner`). */
+export const UserSummary = z.object({ id: Uuid, name: z.string(), email: z.string() }).meta({ id: 'UserSummary' });
+export type UserSummaryDto = z.infer<typeof UserSummary>;
+
 export const Team = z
   .object({
     id: Uuid,

@@ -80,6 +80,12 @@ export function createUserService({ db }: { db: Executor }) {
     createUnchecked,
     countUsers: () => repo.countUsers(db),
 
+    /** One query for any number of ids; unknown ids are simply absent. For embedding owners. */
+    async summaries(ids: readonly (string | null)[]): Promise<Map<string, { id: string; name: string; email: string }>> {
+      const rows = await repo.userSummaries(db, ids.filter((x): x is string => typeof x === 'string'));
+      return new Map(rows.map((r) => [r.id, r]));
+    },
+
     async create(ctx: RequestContext, raw: unknown): Promise<UserDto> {
       assertCan(ctx.actor, 'users', 'write');
       return inTransaction(db, (tx) => createUnchecked(tx, ctx, raw));

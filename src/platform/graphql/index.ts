@@ -41,8 +41,15 @@ function mergeMaps<T extends object>(parts: (T | undefined)[]): T {
   return out as T;
 }
 
+// Only a scalar's behaviour goes to mercurius: it copies every own key of the implementation onto the
+// schema's scalar, and the implementation's undefined `description` and `astNode` would erase
+// schema.graphql's descriptions from introspection.
+const scalarBehaviour = Object.fromEntries(
+  Object.entries(scalarResolvers).map(([name, s]) => [name, { serialize: s.serialize, parseValue: s.parseValue, parseLiteral: s.parseLiteral }]),
+);
+
 export function mergeResolvers(modules: GraphqlModule[]): IResolvers {
-  return mergeMaps<IResolvers>([scalarResolvers as unknown as IResolvers, ...modules.map((m) => m.resolvers)]);
+  return mergeMaps<IResolvers>([scalarBehaviour as unknown as IResolvers, ...modules.map((m) => m.resolvers)]);
 }
 
 export async function registerGraphql(
