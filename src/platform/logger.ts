@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 
 export type Logger = FastifyBaseLogger;
 
@@ -24,3 +24,30 @@ export const redactPaths = [
   'body.*.email',
   'body.*.phone',
 ];
+
+// Query-string parameters whose values may be credentials: GraphQL over GET carries the whole
+// operation and its variables (a login's password) in the URL, and some clients send tokens there.
+const SECRET_PARAM = /^(query|variables|extensions)$|pass|token|secret|key|auth|sig/i;
+
+/** The URL as logged: the values of credential-bearing query parameters masked. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url.slice(q + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq < 0) return pair;
+    let name = pair.slice(0, eq);
+    try {
+      name = decodeURIComponent(name);
+    } catch {
+      // a malformed escape: test the raw name
+    }
+    return SECRET_PARAM.test(name) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+  });
+  return `${url.slice(0, q)}?${params.join('&')}`;
+}
+
+/** Fastify's own request serializer, with the URL masked. */
+export function serializeRequest(req: FastifyRequest) {
+  return { method: req.method, url: redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import { toProblem } from '../errors/problem.js';
+import { AppError } from '../errors/app-error.js';
 
 interface FormatContext {
   reply?: { request: { id: string }; log: { error: (o: unknown, m: string) => void } };
@@ -19,7 +20,8 @@ export function graphqlErrorFormatter(production: boolean) {
     const flat: ErrorLike[] = [];
     for (const e of (execution.errors ?? []) as ErrorLike[]) {
       const inner = e.originalError?.errors;
-      if (Array.isArray(inner)) flat.push(...(inner as ErrorLike[]));
+      // mercurius wraps several validation errors in one; an AppError's `errors` are field errors, not that
+      if (Array.isArray(inner) && !(e.originalError instanceof AppError)) flat.push(...(inner as ErrorLike[]));
       else flat.push(e);
     }
     let worst = 200;
