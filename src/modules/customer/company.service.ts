@@ -50,12 +50,17 @@ export function createCompanyService(deps: CompanyServiceDeps) {
   async function check<T extends CompanyPatchInput>(input: T, current?: CompanyRow): Promise<T> {
     const errors: FieldError[] = [];
     const out = normalisePhones(input, ['phone'], deps.defaultPhoneRegion, errors);
+    // Money and its currency are checked together whichever of the two the write changes.
     const currency = input.currency !== undefined ? input.currency : current?.currency ?? null;
     const revenue = input.annualRevenue !== undefined ? input.annualRevenue : current?.annualRevenue ?? null;
-    if (revenue !== null && currency === null && input.annualRevenue) {
-      errors.push({ path: 'currency', message: 'is required with annualRevenue' });
-    } else if (revenue !== null && currency !== null && input.annualRevenue && !fitsCurrency(revenue, currency)) {
-      errors.push({ path: 'annualRevenue', message: `has more decimals than ${currency} allows` });
+    if (input.currency !== undefined || input.annualRevenue !== undefined) {
+      if (revenue !== null && currency === null) {
+        errors.push({ path: 'currency', message: 'is required with annualRevenue' });
+      } else if (revenue !== null && currency !== null && !fitsCurrency(revenue, currency)) {
+        errors.push(input.annualRevenue !== undefined
+          ? { path: 'annualRevenue', message: `has more decimals than ${currency} allows` }
+          : { path: 'currency', message: `allows fewer decimals than the annualRevenue ${revenue}` });
+      }
     }
     if (input.custom) errors.push(...(await validateCustom(ENTITY, input.custom)));
     if (errors.length) throw validationFailed(errors);

@@ -1,7 +1,6 @@
 import { type SQL, and, sql } from 'drizzle-orm';
 import { type FieldError, validationFailed } from '../errors/app-error.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { sqlArray } from '../db/execute.js';
 
 // The collection grammar of API.md §2, written once: filters, sorts and keyset cursors compiled
 // to SQL from a module's declaration of its fields. REST and GraphQL both feed it.
