@@ -58,22 +58,21 @@ export function createAuthService(d: AuthServiceDeps) {
       const input = parse(LoginInput, raw);
       const accountKey = `email:${input.email}`;
       const ipKey = `ip:${ip}`;
-      const [byAccount, byIp] = await Promise.all([
-        tokens.failuresOf(d.db, [accountKey], WINDOW_SECONDS),
-        tokens.failuresOf(d.db, [ipKey], WINDOW_SECONDS),
-      ]);
-      if (byAccount >= MAX_PER_ACCOUNT || byIp >= MAX_PER_IP) {
+      // The attempt is counted before the password is checked, atomically (upsert … RETURNING): were
+      // the count only read first, parallel guesses would all pass before any of them had failed.
+      // A refused or successful attempt takes its count back; a failed one keeps it.
+      const [byAccount = 0, byIp = 0] = await tokens.recordFailure(d.db, [accountKey, ipKey], WINDOW_SECONDS);
+      if (byAccount > MAX_PER_ACCOUNT || byIp > MAX_PER_IP) {
+        await tokens.takeBackFailure(d.db, [accountKey, ipKey]);
         throw new AppError('rate_limited', 'Too many failed sign-ins; wait before trying again', {
           headers: { 'retry-after': String(WINDOW_SECONDS) },
         });
       }
       const user = await users.findUserByEmail(d.db, input.email);
       const ok = user && user.active ? await verifyPassword(user.passwordHash, input.password) : await burnPasswordCheck(input.password);
-      if (!ok || !user) {
-        await tokens.recordFailure(d.db, [accountKey, ipKey], WINDOW_SECONDS);
-        throw badCredentials();
-      }
+      if (!ok || !user) throw badCredentials();
       await tokens.clearFailures(d.db, accountKey);
+      await tokens.takeBackFailure(d.db, [ipKey]);
       return inTransaction(d.db, async (tx) => {
         await users.touchLogin(tx, user.id);
         return issue(tx, user, randomUUID());

@@ -1,6 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
-import { sqlArray } from '../../platform/db/execute.js';
 import { apiKeys, loginThrottle, refreshTokens } from './identity.table.js';
 
 export type RefreshRow = typeof refreshTokens.$inferSelect;
@@ -59,18 +58,11 @@ export async function listApiKeys(db: Executor, limit: number, afterId?: string)
     .limit(limit);
 }
 
-/** Failures counted in the current window for each key (account and IP). */
-export async function failuresOf(db: Executor, keys: string[], windowSeconds: number): Promise<number> {
-  const rows = await db
-    .select({ failures: loginThrottle.failures })
-    .from(loginThrottle)
-    .where(sql`${loginThrottle.key} = ANY(${sqlArray(keys, 'text')}) AND ${loginThrottle.windowStart} > now() - make_interval(secs => ${windowSeconds})`);
-  return Math.max(0, ...rows.map((r) => r.failures));
-}
-
-export async function recordFailure(db: Executor, keys: string[], windowSeconds: number): Promise<void> {
+/** Counts one failure against each key; answers each key's count in the window, this one included. */
+export async function recordFailure(db: Executor, keys: string[], windowSeconds: number): Promise<number[]> {
+  const counts: number[] = [];
   for (const key of keys) {
-    await db
+    const [row] = await db
       .insert(loginThrottle)
       .values({ key, failures: 1 })
       .onConflictDoUpdate({
@@ -79,7 +71,17 @@ export async function recordFailure(db: Executor, keys: string[], windowSeconds:
           failures: sql`CASE WHEN ${loginThrottle.windowStart} > now() - make_interval(secs => ${windowSeconds}) THEN ${loginThrottle.failures} + 1 ELSE 1 END`,
           windowStart: sql`CASE WHEN ${loginThrottle.windowStart} > now() - make_interval(secs => ${windowSeconds}) THEN ${loginThrottle.windowStart} ELSE now() END`,
         },
-      });
+      })
+      .returning({ failures: loginThrottle.failures });
+    counts.push(row?.failures ?? 0);
+  }
+  return counts;
+}
+
+/** Undoes one recordFailure for each key: for attempts that turned out not to be failures. */
+export async function takeBackFailure(db: Executor, keys: string[]): Promise<void> {
+  for (const key of keys) {
+    await db.update(loginThrottle).set({ failures: sql`GREATEST(${loginThrottle.failures} - 1, 0)` }).where(eq(loginThrottle.key, key));
   }
 }
 

@@ -64,7 +64,8 @@ export const authPlugin = fp<AuthOptions>(async (app, o) => {
     // GraphQL without credentials goes on anonymously: its login/refresh mutations need no token, and
     // every other resolver refuses an anonymous caller (callerOf). Bad credentials are 401 everywhere.
     if (graphql && header === undefined) return;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    // the scheme is case-insensitive (RFC 9110 §11.1)
+    const token = header && /^bearer /i.test(header) ? header.slice(7).trim() : undefined;
     if (!token) throw unauthenticated('Send Authorization: Bearer <access token or API key>');
     if (token.startsWith('crm_')) {
       const actor = o.verifyApiKey ? await o.verifyApiKey(token, request) : undefined;
