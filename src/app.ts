@@ -86,6 +86,17 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Once close() has begun, answers go out with Connection: close. Otherwise the keep-alive connection
+  // of a request that was in flight stays open for keepAliveTimeout (72 s), holding close() — and the
+  // pool's end after it — past the shutdown grace period.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   // PATCH bodies may be sent as JSON merge patch (RFC 7396); both are read as JSON.
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
@@ -173,7 +184,8 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
       stops.push(startSequencer(database.db, 200, warn('event sequencer')));
       stops.push(startSequencer(database.db, 1000, warn('audit sealer'), sealAuditLog));
     });
-    app.addHook('onClose', async () => void (await Promise.all(stops.map((s) => s()))));
+    // preClose, not onClose: the workers must stop before anyone's onClose ends the database pool.
+    app.addHook('preClose', async () => void (await Promise.all(stops.map((s) => s()))));
   }
 
   return app;

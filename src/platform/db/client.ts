@@ -33,6 +33,21 @@ export interface PostgresOptions {
   logger?: Logger;
 }
 
+function releaseOnConnectionLoss(client: pg.PoolClient): pg.PoolClient {
+  const release = client.release;
+  let released = false;
+  const releaseOnce = (err?: Error | boolean) => {
+    if (released) return;
+    released = true;
+    client.off('error', lost);
+    release(err);
+  };
+  const lost = (err: Error) => releaseOnce(err);
+  client.on('error', lost);
+  client.release = releaseOnce;
+  return client;
+}
+
 export function connectPostgres(o: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: o.url,
@@ -52,6 +67,13 @@ export function connectPostgres(o: PostgresOptions): Database {
   // its connection would emit an unhandled 'error' and kill the process. Its pending query rejects
   // anyway (→ 503), so the event only needs a listener.
   pool.on('connect', (client) => client.on('error', () => undefined));
+  // drizzle's transaction() checks a client out and sends BEGIN *before* its try/finally: when the
+  // connection dies right then, the client is never released, the pool shrinks for good and
+  // pool.end() hangs at shutdown. So a client that loses its connection while checked out goes back
+  // (and out of the pool) at once, and the caller's later release is ignored.
+  const checkout = pool.connect.bind(pool);
+  pool.connect = ((callback?: never) =>
+    callback ? checkout(callback) : checkout().then(releaseOnConnectionLoss)) as typeof pool.connect;
   const db = drizzlePg({ client: pool }) as unknown as Executor;
   return {
     kind: 'postgres',

@@ -31,6 +31,8 @@ const UNAVAILABLE_CODES = new Set([
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
+  'timeout expired', // pg.Client connect timeout (connectionTimeoutMillis) outside a pool
+  'Query read timeout', // pg's query_timeout
   'Client has encountered a connection error',
   'Client was closed and is not queryable',
   'Connection refused',
