@@ -43,6 +43,7 @@ const spec: CollectionSpec = {
     nickname: { expr: things.nickname, type: 'string', nullable: true, sortable: true },
     size: { expr: things.size, type: 'integer', nullable: true, sortable: true },
     price: { expr: things.price, type: 'decimal', nullable: true, sortable: true },
+    score: { expr: things.price, type: 'number', nullable: true, sortable: true },
     active: { expr: things.active, type: 'boolean', nullable: true },
     seenAt: { expr: things.seenAt, type: 'datetime', nullable: false, sortable: true },
     birthday: { expr: things.birthday, type: 'date', nullable: true, sortable: true },
@@ -131,6 +132,7 @@ const ALLOWED: Record<FieldType, string[]> = {
   string: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'contains', 'startsWith', 'isNull'],
   integer: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull'],
   decimal: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull'],
+  number: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull'],
   datetime: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'isNull'],
   date: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull'],
   boolean: ['eq', 'ne', 'isNull'],
@@ -139,11 +141,11 @@ const ALLOWED: Record<FieldType, string[]> = {
   tags: ['eq', 'contains', 'in', 'nin', 'isNull'],
 };
 const FIELD_OF_TYPE: Record<FieldType, string> = {
-  string: 'nickname', integer: 'size', decimal: 'price', datetime: 'seenAt', date: 'birthday',
+  string: 'nickname', integer: 'size', decimal: 'price', number: 'score', datetime: 'seenAt', date: 'birthday',
   boolean: 'active', uuid: 'ownerId', enum: 'stage', tags: 'tags',
 };
 const GOOD_VALUE: Record<FieldType, string> = {
-  string: 'abc', integer: '42', decimal: '12.50', datetime: '2026-01-02T03:04:05.678Z', date: '2026-01-02',
+  string: 'abc', integer: '42', decimal: '12.50', number: '3.14159', datetime: '2026-01-02T03:04:05.678Z', date: '2026-01-02',
   boolean: 'true', uuid: U1, enum: 'won', tags: 'vip',
 };
 

@@ -1,8 +1,9 @@
-import { type SQL, and, count, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { type SQL, and, count, eq, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
 import type { OwnedColumns } from '../../platform/auth/permissions.js';
 import type { Executor } from '../../platform/db/client.js';
 import type { CollectionSpec, CompiledList } from '../../platform/http/collection.js';
 import { type CompanyInsert, type CompanyRow, companies } from './company.table.js';
+import { searchCondition, searchTextOf } from './search.js';
 
 // Queries only. Every function takes the executor first; permissions are the service's business.
 
@@ -28,17 +29,18 @@ export const companyCollection: CollectionSpec = {
 };
 
 export const ownedColumns: OwnedColumns = { ownerId: companies.ownerId, teamId: companies.teamId };
+export const companyCustomColumn = companies.custom;
 
 export const companySortable = Object.entries(companyCollection.fields).filter(([, f]) => f.sortable).map(([k]) => k);
 export const companyFilterable = Object.keys(companyCollection.fields);
 
 const live = (includeDeleted: boolean) => (includeDeleted ? undefined : isNull(companies.deletedAt));
 
-/** Trigram-indexed match on name and domain. */
-export function companySearch(q: string): SQL {
-  const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  return sql`(${companies.name} ILIKE ${pattern} OR ${companies.domain} ILIKE ${pattern})`;
-}
+/** Trigram-indexed match on the normalised name and domain (search.ts: Arabic and Latin folding). */
+export const companySearch = (q: string): SQL => searchCondition(companies.searchText, q);
+
+/** search_text as stored: written with every insert here, and by the service when name or domain change. */
+export const companySearchText = (v: { name?: string | null; domain?: string | null }) => searchTextOf([v.name, v.domain]);
 
 export async function findCompany(db: Executor, id: string, scope?: SQL): Promise<CompanyRow | undefined> {
   const rows = await db.select().from(companies).where(and(eq(companies.id, id), scope)).limit(1);
@@ -67,10 +69,10 @@ export async function lockCompanyByDomain(tx: Executor, domain: string): Promise
 export async function listCompanies(
   db: Executor,
   list: CompiledList,
-  o: { includeDeleted: boolean; scope?: SQL | undefined; search?: SQL | undefined },
+  o: { includeDeleted: boolean; scope?: SQL | undefined; search?: SQL | undefined; rank?: SQL | undefined },
 ): Promise<CompanyRow[]> {
   return db
-    .select()
+    .select({ ...getTableColumns(companies), relevance: o.rank ?? sql`NULL` })
     .from(companies)
     .where(and(list.where, live(o.includeDeleted), o.scope, o.search))
     .orderBy(...list.orderBy)
@@ -90,7 +92,7 @@ export async function countCompanies(
 }
 
 export async function insertCompany(tx: Executor, values: CompanyInsert): Promise<CompanyRow> {
-  const rows = await tx.insert(companies).values(values).returning();
+  const rows = await tx.insert(companies).values({ ...values, searchText: companySearchText(values) }).returning();
   return rows[0] as CompanyRow;
 }
 
@@ -98,7 +100,7 @@ export async function insertCompany(tx: Executor, values: CompanyInsert): Promis
 export async function insertCompanyUnlessDomainTaken(tx: Executor, values: CompanyInsert): Promise<CompanyRow | undefined> {
   const rows = await tx
     .insert(companies)
-    .values(values)
+    .values({ ...values, searchText: companySearchText(values) })
     .onConflictDoNothing({ target: companies.domain, where: isNull(companies.deletedAt) })
     .returning();
   return rows[0];

@@ -14,18 +14,23 @@ import type { ParsedListQuery } from '../../platform/http/list-query.js';
 import { applyPatch } from '../../platform/http/merge-patch.js';
 import { fitsCurrency } from '../../platform/http/money.js';
 import { normalisePhones } from '../../platform/http/phone.js';
-import { type BatchResult, type BatchStatus, runBatch } from '../../platform/http/batch.js';
+import { type BatchResult, type BatchStatus, applyBatchOperation, runBatch } from '../../platform/http/batch.js';
 import {
   CompanyCreate, type CompanyCreateInput, type CompanyDto, CompanyPatch, type CompanyPatchInput, toCompanyDto,
 } from './company.schema.js';
-import type { CompanyRow } from './company.table.js';
+import { type CompanyRow, companies } from './company.table.js';
 import * as repo from './company.repository.js';
+import { rankedCollection, searchRank } from './search.js';
+import { sameExternalIds, syncExternalIds } from '../../platform/db/external-ids.js';
+import { type CustomFieldLookup, type ValidateCustom, withCustomSortValues } from './custom-values.js';
 
 export interface CompanyServiceDeps {
   db: Executor;
   defaultPhoneRegion: string;
-  /** checks `custom` against the custom-field definitions; the default knows none, so any key is refused */
-  validateCustom?: (entity: 'company', custom: Record<string, unknown>) => Promise<FieldError[]>;
+  /** checks and normalises `custom` against the custom-field definitions; the default knows none, so any key is refused */
+  validateCustom?: ValidateCustom;
+  /** resolves `custom.<key>` in filters and sorts; without it no custom field is filterable */
+  customFields?: CustomFieldLookup;
   /** name and email of users by id, for `include=owner` (the identity module's summaries) */
   owners: (ids: readonly (string | null)[]) => Promise<Map<string, { id: string; name: string; email: string }>>;
 }
@@ -33,8 +38,10 @@ export interface CompanyServiceDeps {
 const ENTITY = 'company';
 const OBJECT_FIELDS = ['address', 'externalIds', 'custom'] as const;
 
-const refuseAllCustom = async (_: string, custom: Record<string, unknown>): Promise<FieldError[]> =>
-  Object.keys(custom).map((k) => ({ path: `custom.${k}`, message: 'is not a defined custom field' }));
+const refuseAllCustom: ValidateCustom = async (_, custom) => ({
+  errors: Object.keys(custom).map((k) => ({ path: `custom.${k}`, message: 'is not a defined custom field' })),
+  values: {},
+});
 
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const r = schema.safeParse(input);
@@ -45,9 +52,14 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
 export function createCompanyService(deps: CompanyServiceDeps) {
   const { db } = deps;
   const validateCustom = deps.validateCustom ?? refuseAllCustom;
+  /** the collection with this moment's custom fields (`custom.<key>`) filterable and sortable */
+  const collection = async () =>
+    deps.customFields
+      ? { ...repo.companyCollection, dynamicField: await deps.customFields(ENTITY, repo.companyCustomColumn) }
+      : repo.companyCollection;
 
   /** Checks what zod cannot: phone, money precision, custom values. Returns the normalised input. */
-  async function check<T extends CompanyPatchInput>(input: T, current?: CompanyRow): Promise<T> {
+  async function check<T extends CompanyPatchInput>(tx: Executor, input: T, current?: CompanyRow): Promise<T> {
     const errors: FieldError[] = [];
     const out = normalisePhones(input, ['phone'], deps.defaultPhoneRegion, errors);
     // Money and its currency are checked together whichever of the two the write changes.
@@ -62,13 +74,16 @@ export function createCompanyService(deps: CompanyServiceDeps) {
           : { path: 'currency', message: `allows fewer decimals than the annualRevenue ${revenue}` });
       }
     }
-    if (input.custom) errors.push(...(await validateCustom(ENTITY, input.custom)));
+    // Runs on create even without `custom`: required custom fields must then be reported missing.
+    // through the write's transaction: PGlite has one connection, which the transaction holds
+    const custom = await validateCustom(ENTITY, input.custom ?? {}, current ? 'patch' : 'create', tx);
+    errors.push(...custom.errors);
     if (errors.length) throw validationFailed(errors);
-    return out;
+    return input.custom !== undefined || !current ? { ...out, custom: custom.values } : out;
   }
 
   async function createIn(tx: Executor, ctx: RequestContext, raw: unknown): Promise<CompanyRow> {
-    const input = await check(parse(CompanyCreate, raw) as CompanyCreateInput);
+    const input = await check(tx, parse(CompanyCreate, raw) as CompanyCreateInput);
     assertOwnershipAssignable(ctx.actor, input);
     const row = await repo.insertCompany(tx, {
       ...input,
@@ -82,7 +97,7 @@ export function createCompanyService(deps: CompanyServiceDeps) {
   async function updateIn(
     tx: Executor, ctx: RequestContext, current: CompanyRow, raw: unknown, expectedVersion?: number,
   ): Promise<{ row: CompanyRow; changed: boolean }> {
-    const patch = await check(parse(CompanyPatch, raw), current);
+    const patch = await check(tx, parse(CompanyPatch, raw), current);
     assertOwnershipAssignable(ctx.actor, patch);
     assertWritable(ctx, current);
     if (expectedVersion !== undefined && expectedVersion !== current.version) {
@@ -92,7 +107,8 @@ export function createCompanyService(deps: CompanyServiceDeps) {
     }
     const changes = applyPatch(current as unknown as Record<string, unknown>, patch, OBJECT_FIELDS);
     if (Object.keys(changes).length === 0) return { row: current, changed: false };
-    const row = await repo.updateCompany(tx, current.id, changes);
+    const searchText = repo.companySearchText({ ...current, ...changes });
+    const row = await repo.updateCompany(tx, current.id, searchText !== current.searchText ? { ...changes, searchText } : changes);
     await written(tx, ctx, 'update', current, row);
     return { row, changed: true };
   }
@@ -105,6 +121,10 @@ export function createCompanyService(deps: CompanyServiceDeps) {
   }
 
   async function written(tx: Executor, ctx: RequestContext, action: string, before: CompanyRow | null, after: CompanyRow) {
+    // external ids of live companies are unique per system: the side table's key says so (409 if taken)
+    const idsBefore = before && !before.deletedAt ? before.externalIds : {};
+    const idsAfter = after.deletedAt ? {} : after.externalIds;
+    if (!sameExternalIds(idsBefore, idsAfter)) await syncExternalIds(tx, ENTITY, after.id, idsAfter);
     const b = before ? toCompanyDto(before) : null;
     const a = toCompanyDto(after);
     await recordAudit(tx, ctx, { action, entityType: ENTITY, entityId: after.id, before: b, after: a });
@@ -147,7 +167,7 @@ export function createCompanyService(deps: CompanyServiceDeps) {
         return { id: r.row.id, status: (r.changed ? 'updated' : 'unchanged') as BatchStatus };
       }
       if (idProperty === 'id') throw notFound('Company');
-      const input = await check(parse(CompanyCreate, fields) as CompanyCreateInput);
+      const input = await check(tx, parse(CompanyCreate, fields) as CompanyCreateInput);
       assertOwnershipAssignable(ctx.actor, input);
       // INSERT … ON CONFLICT is the arbiter: if another transaction created the domain meanwhile,
       // nothing is inserted and the next round updates that record instead.
@@ -197,20 +217,22 @@ export function createCompanyService(deps: CompanyServiceDeps) {
     async list(ctx: RequestContext, q: ParsedListQuery & { include?: readonly string[] | undefined }): Promise<Page<CompanyDto>> {
       const scope = assertCan(ctx.actor, 'customers', 'read');
       if (q.includeDeleted) assertManagerial(ctx.actor, 'read deleted records');
-      const list = compileList(repo.companyCollection, q);
+      const spec = await collection();
+      const list = compileList(q.q ? rankedCollection(spec, companies.searchText, q.q) : spec, q);
       const rows = await repo.listCompanies(db, list, {
         includeDeleted: q.includeDeleted ?? false,
         scope: scopeCondition(ctx.actor, scope, repo.ownedColumns),
         search: q.q ? repo.companySearch(q.q) : undefined,
+        rank: q.q ? searchRank(companies.searchText, q.q) : undefined,
       });
-      const page = toPage(list, rows, (r) => r, toCompanyDto);
+      const page = toPage(list, rows, withCustomSortValues, toCompanyDto);
       return { ...page, items: await withIncludes(page.items, q.include) };
     },
 
     async count(ctx: RequestContext, q: ParsedListQuery): Promise<number> {
       const scope = assertCan(ctx.actor, 'customers', 'read');
       if (q.includeDeleted) assertManagerial(ctx.actor, 'count deleted records');
-      return repo.countCompanies(db, compileFilter(repo.companyCollection, q.filter), {
+      return repo.countCompanies(db, compileFilter(await collection(), q.filter), {
         includeDeleted: q.includeDeleted ?? false,
         scope: scopeCondition(ctx.actor, scope, repo.ownedColumns),
         search: q.q ? repo.companySearch(q.q) : undefined,
@@ -249,28 +271,16 @@ export function createCompanyService(deps: CompanyServiceDeps) {
       assertCan(ctx.actor, 'customers', 'write');
       const idProperty = req.idProperty ?? 'id';
       return inTransaction(db, (tx) =>
-        runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, async (t, raw) => {
-          const record = raw as Record<string, unknown>;
-          switch (req.operation) {
-            case 'create':
-              return { id: (await createIn(t, ctx, record)).id, status: 'created' };
-            case 'upsert':
-              return upsertIn(t, ctx, idProperty, record);
-            case 'update': {
-              const current = await lockByKey(t, idProperty, record);
-              if (!current) throw notFound('Company');
-              const { [idProperty]: _key, id: _id, ...fields } = record;
-              const r = await updateIn(t, ctx, current, fields);
-              return { id: current.id, status: r.changed ? 'updated' : 'unchanged' };
-            }
-            case 'delete': {
-              const current = await lockByKey(t, idProperty, record);
-              if (!current) throw notFound('Company');
-              await removeIn(t, ctx, current.id);
-              return { id: current.id, status: 'deleted' };
-            }
-          }
-        }),
+        runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, (t, raw) =>
+          applyBatchOperation(t, req.operation, idProperty, raw, {
+            entity: 'Company',
+            create: (x, record) => createIn(x, ctx, record),
+            upsert: (x, key, record) => upsertIn(x, ctx, key, record),
+            lockByKey,
+            update: (x, current, fields) => updateIn(x, ctx, current, fields),
+            remove: (x, id) => removeIn(x, ctx, id),
+          }),
+        ),
       );
     },
   };

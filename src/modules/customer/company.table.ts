@@ -27,6 +27,8 @@ export const companies = pgTable(
     externalIds: jsonb('external_ids').$type<Record<string, string>>().notNull().default({}),
     ...ownershipColumns(),
     custom: customColumn(),
+    /** name and domain normalised by search.ts; written by the service on every write */
+    searchText: text('search_text').notNull().default(''),
   },
   (t) => [
     // Unique among live companies only: a deleted company must not block its domain forever.
@@ -39,6 +41,10 @@ export const companies = pgTable(
     index('companies_tags_idx').using('gin', t.tags),
     index('companies_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
     index('companies_domain_trgm_idx').using('gin', sql`${t.domain} gin_trgm_ops`),
+    index('companies_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
+    // Custom-field filters compile eq/in to containment (custom @> '{"tier":"gold"}'), which this
+    // one index serves for every key, present or future, without per-definition DDL (custom-values.ts).
+    index('companies_custom_idx').using('gin', sql`${t.custom} jsonb_path_ops`),
   ],
 );
 

@@ -1,14 +1,28 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { MercuriusLoaders } from 'mercurius';
 import type { Config } from '../../config.js';
 import type { Executor } from '../../platform/db/client.js';
-import type { GraphqlModule } from '../../platform/graphql/index.js';
+import { type GraphqlModule, mergeResolvers } from '../../platform/graphql/index.js';
 import { createCompanyService } from './company.service.js';
 import { companyRoutes } from './company.routes.js';
 import { companyResolvers, companyLoaders } from './company.resolvers.js';
+import { createContactService } from './contact.service.js';
+import { contactRoutes } from './contact.routes.js';
+import { contactLoaders, contactResolvers } from './contact.resolvers.js';
+import { createCustomFieldService } from './custom-field.service.js';
+import { customFieldRoutes } from './custom-field.routes.js';
+import { customFieldResolvers } from './custom-field.resolvers.js';
+import { createActivityService } from './activity.service.js';
+import { activityRoutes } from './activity.routes.js';
+import { activityLoaders, activityResolvers } from './activity.resolvers.js';
 import type { UserService } from '../identity/index.js';
 
 export type { CompanyService } from './company.service.js';
 export type { CompanyDto } from './company.schema.js';
+export type { ContactService } from './contact.service.js';
+export type { ContactDto } from './contact.schema.js';
+export type { ActivityService } from './activity.service.js';
+export type { ActivityDto } from './activity.schema.js';
 
 export interface Module {
   routes: FastifyPluginAsync;
@@ -17,12 +31,36 @@ export interface Module {
 
 /** The customer module's face: its REST plugin, its GraphQL part, and the services other modules may use. */
 export function customerModule({ config, db, users }: { config: Config; db: Executor; users: Pick<UserService, 'summaries'> }) {
-  const companies = createCompanyService({ db, defaultPhoneRegion: config.defaultPhoneRegion, owners: (ids) => users.summaries(ids) });
+  const customFields = createCustomFieldService({ db, defaultPhoneRegion: config.defaultPhoneRegion });
+  const companies = createCompanyService({
+    db, defaultPhoneRegion: config.defaultPhoneRegion, owners: (ids) => users.summaries(ids),
+    validateCustom: customFields.validateCustom, customFields: customFields.filterFields,
+  });
+  const contacts = createContactService({
+    db, defaultPhoneRegion: config.defaultPhoneRegion, owners: (ids) => users.summaries(ids),
+    companies: (ctx, ids) => companies.getMany(ctx, ids),
+    validateCustom: customFields.validateCustom, customFields: customFields.filterFields,
+  });
+  const companyL = companyLoaders(companies) as Record<string, object>;
+  const contactL = contactLoaders(contacts, companies) as Record<string, object>;
+  const activities = createActivityService({
+    db, owners: (ids) => users.summaries(ids), companies: (ctx, ids) => companies.getMany(ctx, ids),
+  });
   return {
-    services: { companies },
+    services: { companies, contacts, customFields, activities },
     routes: (async (app) => {
       await app.register(companyRoutes, { companies });
+      await app.register(contactRoutes, { contacts });
+      await app.register(customFieldRoutes, { customFields });
+      await app.register(activityRoutes, { activities });
     }) as FastifyPluginAsync,
-    graphql: { resolvers: companyResolvers(companies), loaders: companyLoaders(companies) },
+    graphql: {
+      resolvers: mergeResolvers([
+        { resolvers: companyResolvers(companies) }, { resolvers: customFieldResolvers(customFields) }, { resolvers: contactResolvers(contacts) },
+        { resolvers: activityResolvers(activities) },
+      ]),
+      // Company.owner comes from companyLoaders and Company.contacts from contactLoaders: merged per type
+      loaders: { ...companyL, ...contactL, ...activityLoaders(activities), Company: { ...companyL.Company, ...contactL.Company } } as MercuriusLoaders,
+    },
   } satisfies Module & { services: unknown };
 }

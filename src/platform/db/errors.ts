@@ -58,6 +58,9 @@ const camel = (s: string) => s.replace(/_([a-z])/g, (_, ch: string) => ch.toUppe
 function keyColumns(detail: string | undefined): string[] {
   const m = detail?.match(/^Key \((.+?)\)=/);
   if (!m?.[1]) return [];
+  // a unique custom field's index is on (custom ->> 'key'): report it as the dotted path custom.key
+  const custom = m[1].match(/^\(?custom ->> '([a-z][a-z0-9_]*)'/);
+  if (custom) return [`custom.${custom[1]}`];
   return m[1].split(',').map((s) => camel(s.trim().replace(/^\w+\((.+)\)$/, '$1').replace(/[()"]/g, '')));
 }
 

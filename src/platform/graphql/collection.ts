@@ -8,6 +8,13 @@ export function filterFromGraphql(input: Record<string, Record<string, unknown> 
   const out: FilterInput = {};
   for (const [field, ops] of Object.entries(input)) {
     if (!ops) continue;
+    // custom fields have no static input type: `custom: {tier: {eq: "gold"}}` (JSON) → `custom.tier`
+    if (field === 'custom' && typeof ops === 'object' && !Array.isArray(ops)) {
+      for (const [key, keyOps] of Object.entries(ops)) {
+        Object.assign(out, filterFromGraphql({ [`custom.${key}`]: keyOps as Record<string, unknown> | null }));
+      }
+      continue;
+    }
     const converted: Record<string, string | string[]> = {};
     for (const [op, v] of Object.entries(ops)) {
       if (v === null || v === undefined) continue;

@@ -92,3 +92,46 @@ export async function runBatch(
   }
   return results;
 }
+
+export type BatchOperation = 'create' | 'update' | 'upsert' | 'delete';
+
+/** The per-entity steps a batch operation is made of; each service supplies its own. */
+export interface BatchSteps<Row extends { id: string }> {
+  entity: string;
+  create(tx: Executor, record: Record<string, unknown>): Promise<{ id: string }>;
+  upsert(tx: Executor, idProperty: string, record: Record<string, unknown>): Promise<{ id: string; status: BatchStatus }>;
+  /** the live record the key addresses, locked, or undefined */
+  lockByKey(tx: Executor, idProperty: string, record: Record<string, unknown>): Promise<Row | undefined>;
+  update(tx: Executor, current: Row, fields: Record<string, unknown>): Promise<{ changed: boolean }>;
+  remove(tx: Executor, id: string): Promise<unknown>;
+}
+
+/** One record of a batch: the same dispatch for every entity, so batches behave alike everywhere. */
+export async function applyBatchOperation<Row extends { id: string }>(
+  tx: Executor,
+  operation: BatchOperation,
+  idProperty: string,
+  raw: unknown,
+  steps: BatchSteps<Row>,
+): Promise<{ id: string; status: BatchStatus }> {
+  const record = (raw ?? {}) as Record<string, unknown>;
+  switch (operation) {
+    case 'create':
+      return { id: (await steps.create(tx, record)).id, status: 'created' };
+    case 'upsert':
+      return steps.upsert(tx, idProperty, record);
+    case 'update': {
+      const current = await steps.lockByKey(tx, idProperty, record);
+      if (!current) throw new AppError('not_found', `${steps.entity} not found`);
+      const { [idProperty]: _key, id: _id, ...fields } = record;
+      const r = await steps.update(tx, current, fields);
+      return { id: current.id, status: r.changed ? 'updated' : 'unchanged' };
+    }
+    case 'delete': {
+      const current = await steps.lockByKey(tx, idProperty, record);
+      if (!current) throw new AppError('not_found', `${steps.entity} not found`);
+      await steps.remove(tx, current.id);
+      return { id: current.id, status: 'deleted' };
+    }
+  }
+}

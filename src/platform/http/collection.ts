@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 // The collection grammar of API.md §2, written once: filters, sorts and keyset cursors compiled
 // to SQL from a module's declaration of its fields. REST and GraphQL both feed it.
 
-export type FieldType = 'string' | 'integer' | 'decimal' | 'boolean' | 'datetime' | 'date' | 'uuid' | 'enum' | 'tags';
+export type FieldType = 'string' | 'integer' | 'decimal' | 'number' | 'boolean' | 'datetime' | 'date' | 'uuid' | 'enum' | 'tags';
 
 export interface FieldSpec {
   /** the SQL expression the field reads from (usually a column) */
@@ -17,6 +17,11 @@ export interface FieldSpec {
   filterable?: boolean;
   /** allowed values of an enum field */
   values?: readonly string[];
+  /**
+   * Compiles an operator itself instead of the generic `expr <op> value`, or returns undefined to
+   * fall back to it: custom fields turn eq/in into jsonb containment so a GIN index serves them.
+   */
+  filterSql?: (op: FilterOp, values: string[]) => SQL | undefined;
 }
 
 export interface CollectionSpec {
@@ -38,6 +43,7 @@ const OPS_BY_TYPE: Record<FieldType, readonly FilterOp[]> = {
   string: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'contains', 'startsWith', 'isNull'],
   integer: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull'],
   decimal: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull'],
+  number: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull'],
   datetime: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'isNull'],
   date: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull'],
   boolean: ['eq', 'ne', 'isNull'],
@@ -52,6 +58,7 @@ const CAST: Record<FieldType, string> = {
   string: 'text',
   integer: 'bigint',
   decimal: 'numeric',
+  number: 'numeric',
   boolean: 'boolean',
   datetime: 'timestamptz',
   date: 'date',
@@ -76,6 +83,8 @@ function parseValue(f: FieldSpec, raw: string): { ok: string } | { error: string
       return /^-?\d{1,15}$/.test(raw) ? { ok: raw } : { error: 'must be an integer' };
     case 'decimal':
       return /^-?\d{1,15}(\.\d{1,4})?$/.test(raw) ? { ok: raw } : { error: 'must be a decimal number' };
+    case 'number': // any finite JSON number, as custom number fields store them (1e-7, 3.14159)
+      return raw.length <= 40 && /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(raw) ? { ok: raw } : { error: 'must be a number' };
     case 'boolean':
       return raw === 'true' || raw === 'false' ? { ok: raw } : { error: 'must be true or false' };
     case 'datetime': {
@@ -183,7 +192,7 @@ export function compileFilter(spec: CollectionSpec, filter: FilterInput | undefi
       }
       if (op === 'isNull') {
         if (raw !== 'true' && raw !== 'false') errors.push({ path, message: 'must be true or false' });
-        else parts.push(opSql(f, op, [raw]));
+        else parts.push(f.filterSql?.(op, [raw]) ?? opSql(f, op, [raw]));
         continue;
       }
       const valueSpec = f.type === 'tags' ? { ...f, type: 'string' as const } : f;
@@ -193,7 +202,7 @@ export function compileFilter(spec: CollectionSpec, filter: FilterInput | undefi
         if ('error' in p) errors.push({ path, message: p.error });
         else values.push(p.ok);
       }
-      if (values.length === rawValues.length) parts.push(opSql(f, op as FilterOp, values));
+      if (values.length === rawValues.length) parts.push(f.filterSql?.(op as FilterOp, values) ?? opSql(f, op as FilterOp, values));
     }
   }
   if (errors.length) throw validationFailed(errors, 'The filter is not valid');

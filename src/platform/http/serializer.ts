@@ -13,6 +13,11 @@ function relax(node: unknown): unknown {
   if (!node || typeof node !== 'object') return node;
   const out: Json = {};
   for (const [k, v] of Object.entries(node as Json)) {
+    // the names under `properties` are fields, not keywords: a field called `required` must stay
+    if (k === 'properties' && v && typeof v === 'object') {
+      out[k] = Object.fromEntries(Object.entries(v as Json).map(([name, sub]) => [name, relax(sub)]));
+      continue;
+    }
     if (k === 'required' || k === 'pattern' || k === '$schema' || k === 'propertyNames') continue;
     out[k] = relax(v);
   }

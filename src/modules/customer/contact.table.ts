@@ -1,0 +1,50 @@
+import { boolean, index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { customColumn, ownershipColumns, recordColumns } from '../../platform/db/columns.js';
+import { type AddressValue, companies } from './company.table.js';
+
+export const LIFECYCLE_STAGES = ['subscriber', 'lead', 'opportunity', 'customer', 'churned', 'other'] as const;
+
+export const contacts = pgTable(
+  'contacts',
+  {
+    ...recordColumns(),
+    firstName: text('first_name'),
+    lastName: text('last_name'),
+    email: text('email'),
+    phone: text('phone'),
+    additionalEmails: text('additional_emails').array().notNull().default(sql`'{}'::text[]`),
+    additionalPhones: text('additional_phones').array().notNull().default(sql`'{}'::text[]`),
+    jobTitle: text('job_title'),
+    companyId: uuid('company_id').references(() => companies.id),
+    address: jsonb('address').$type<AddressValue>(),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    lifecycleStage: text('lifecycle_stage', { enum: LIFECYCLE_STAGES }),
+    source: text('source'),
+    externalIds: jsonb('external_ids').$type<Record<string, string>>().notNull().default({}),
+    emailOptIn: boolean('email_opt_in').notNull().default(false),
+    smsOptIn: boolean('sms_opt_in').notNull().default(false),
+    consentSource: text('consent_source'),
+    ...ownershipColumns(),
+    custom: customColumn(),
+    /** names, emails and phones normalised by search.ts; written by the service on every write */
+    searchText: text('search_text').notNull().default(''),
+  },
+  (t) => [
+    // Unique among live contacts only: a deleted contact must not block its email forever.
+    uniqueIndex('contacts_email_live_key').on(t.email).where(sql`${t.deletedAt} IS NULL`),
+    index('contacts_created_idx').on(t.createdAt, t.id),
+    index('contacts_updated_idx').on(t.updatedAt, t.id),
+    index('contacts_last_name_idx').on(t.lastName, t.id),
+    index('contacts_company_idx').on(t.companyId),
+    index('contacts_owner_idx').on(t.ownerId),
+    index('contacts_team_idx').on(t.teamId),
+    index('contacts_tags_idx').using('gin', t.tags),
+    index('contacts_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
+    // custom-field filters compile to jsonb containment (custom-values.ts), served by this one index
+    index('contacts_custom_idx').using('gin', sql`${t.custom} jsonb_path_ops`),
+  ],
+);
+
+export type ContactRow = typeof contacts.$inferSelect;
+export type ContactInsert = typeof contacts.$inferInsert;

@@ -1,0 +1,67 @@
+import { type SQL, and, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import type { CollectionSpec } from '../../platform/http/collection.js';
+
+// Search text is normalised the same way when stored and when queried (API.md §2), so "احمد" finds
+// "أحمد", "فاطمه" finds "فاطمة" and "jose muller" finds "José Müller". Done in JS, not SQL: one
+// implementation for writes and queries, and no dependency on unaccent's (non-immutable) dictionary.
+
+const TASHKEEL_AND_TATWEEL = /[\u064B-\u065F\u0670\u0640]/g;
+const COMBINING_MARKS = /\p{M}/gu;
+const LETTER_FORMS: Record<string, string> = { 'أ': 'ا', 'إ': 'ا', 'آ': 'ا', 'ٱ': 'ا', 'ة': 'ه', 'ى': 'ي' };
+const FORMS = /[أإآٱةى]/g;
+
+/** Folds case, Latin accents, Arabic diacritics, tatweel and letter variants; collapses whitespace. */
+export function normaliseSearchText(text: string): string {
+  return text
+    .replace(TASHKEEL_AND_TATWEEL, '')
+    // before NFKD: NFKD would split آ into ا + madda (U+0653), which the step above already removes anyway
+    .replace(FORMS, (c) => LETTER_FORMS[c] ?? c)
+    .normalize('NFKD')
+    .replace(COMBINING_MARKS, '')
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** The stored search text of a record: its searchable values, normalised, space-separated. */
+export function searchTextOf(values: readonly (string | null | undefined | readonly string[])[]): string {
+  return normaliseSearchText(values.flat().filter((v): v is string => typeof v === 'string' && v.length > 0).join(' '));
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * The match condition of `q` on a normalised search column, every branch served by the GIN trigram
+ * index: the whole query appears somewhere (an email part, phone digits, "jose mul"), or each of its
+ * words starts a word of the record, in any order ("muller jose"). No fuzzy similarity match: for
+ * short queries it matches nearly everything; similarity only ranks (searchRank).
+ * A query that normalises to nothing (only diacritics, say) matches nothing.
+ */
+export function searchCondition(column: PgColumn, q: string): SQL {
+  const norm = normaliseSearchText(q);
+  if (!norm) return sql`FALSE`;
+  const phrase = sql`${column} ILIKE ${`%${escapeLike(norm)}%`}`;
+  const words = norm.split(' ');
+  if (words.length === 1) return phrase;
+  const wordStarts = words.map((w) => sql`(${column} ILIKE ${`${escapeLike(w)}%`} OR ${column} ILIKE ${`% ${escapeLike(w)}%`})`);
+  return sql`(${phrase} OR ${and(...wordStarts)})`;
+}
+
+/** Relevance of a record to `q`, rounded so keyset cursors compare it exactly (numeric, 4 decimals). */
+export function searchRank(column: PgColumn, q: string): SQL {
+  return sql`round(word_similarity(${normaliseSearchText(q)}, ${column})::numeric, 4)`;
+}
+
+/**
+ * With `q`, the collection gains a `relevance` sort key (searchRank), and lists without an explicit
+ * sort come by relevance, then id; the cursor carries the rounded rank, so paging stays keyset-exact.
+ */
+export function rankedCollection(spec: CollectionSpec, column: PgColumn, q: string): CollectionSpec {
+  return {
+    ...spec,
+    defaultSort: '-relevance,-id',
+    fields: { ...spec.fields, relevance: { expr: searchRank(column, q), type: 'decimal', nullable: false, sortable: true, filterable: false } },
+  };
+}
