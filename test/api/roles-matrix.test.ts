@@ -94,6 +94,7 @@ const restCases: Case[] = [
   { name: 'GET /v1/companies?includeDeleted=true', allowed: MANAGERIAL, status: 200, writes: false, build: async () => ({ request: rest('GET', '/v1/companies?includeDeleted=true') }) },
   { name: 'GET /v1/companies/count', allowed: ALL, status: 200, writes: false, build: async () => ({ request: rest('GET', '/v1/companies/count') }) },
   { name: 'GET /v1/companies/:id', allowed: ALL, status: 200, writes: false, build: async () => ({ request: rest('GET', `/v1/companies/${shared.company}`) }) },
+  { name: 'GET /v1/companies/:id/timeline', allowed: ALL, status: 200, writes: false, build: async () => ({ request: rest('GET', `/v1/companies/${shared.company}/timeline`) }) },
   {
     name: 'POST /v1/companies', allowed: WRITERS, status: 201, writes: true,
     build: async () => {
@@ -238,6 +239,7 @@ const gqlCases: Case[] = [
   { name: 'companies(includeDeleted: true)', allowed: MANAGERIAL, writes: false, build: async () => ({ request: gql('{ companies(first: 1, includeDeleted: true) { edges { node { id } } } }') }) },
   { name: 'companiesCount', allowed: ALL, writes: false, build: async () => ({ request: gql('{ companiesCount }') }) },
   { name: 'company', allowed: ALL, writes: false, build: async () => ({ request: gql('query($id: ID!) { company(id: $id) { id } }', { id: shared.company }) }) },
+  { name: 'companyTimeline', allowed: ALL, writes: false, build: async () => ({ request: gql('query($id: ID!) { companyTimeline(id: $id) { edges { cursor } } }', { id: shared.company }) }) },
   {
     name: 'createCompany', allowed: WRITERS, writes: true,
     build: async () => {

@@ -15,6 +15,9 @@ import { customFieldResolvers } from './custom-field.resolvers.js';
 import { createActivityService } from './activity.service.js';
 import { activityRoutes } from './activity.routes.js';
 import { activityLoaders, activityResolvers } from './activity.resolvers.js';
+import { createTimelineService } from './timeline.service.js';
+import { timelineRoutes } from './timeline.routes.js';
+import { timelineResolvers } from './timeline.resolvers.js';
 import type { UserService } from '../identity/index.js';
 
 export type { CompanyService } from './company.service.js';
@@ -46,18 +49,22 @@ export function customerModule({ config, db, users }: { config: Config; db: Exec
   const activities = createActivityService({
     db, owners: (ids) => users.summaries(ids), companies: (ctx, ids) => companies.getMany(ctx, ids),
   });
+  const timeline = createTimelineService({
+    db, contact: (ctx, id) => contacts.get(ctx, id), companies: (ctx, ids) => companies.getMany(ctx, ids),
+  });
   return {
-    services: { companies, contacts, customFields, activities },
+    services: { companies, contacts, customFields, activities, timeline },
     routes: (async (app) => {
       await app.register(companyRoutes, { companies });
       await app.register(contactRoutes, { contacts });
       await app.register(customFieldRoutes, { customFields });
       await app.register(activityRoutes, { activities });
+      await app.register(timelineRoutes, { timeline });
     }) as FastifyPluginAsync,
     graphql: {
       resolvers: mergeResolvers([
         { resolvers: companyResolvers(companies) }, { resolvers: customFieldResolvers(customFields) }, { resolvers: contactResolvers(contacts) },
-        { resolvers: activityResolvers(activities) },
+        { resolvers: activityResolvers(activities) }, { resolvers: timelineResolvers(timeline) },
       ]),
       // Company.owner comes from companyLoaders and Company.contacts from contactLoaders: merged per type
       loaders: { ...companyL, ...contactL, ...activityLoaders(activities), Company: { ...companyL.Company, ...contactL.Company } } as MercuriusLoaders,

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import type pg from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Database } from '../../src/platform/db/client.js';
+import { users } from '../../src/modules/identity/identity.table.js';
+import { startTestApp } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/database.js';
+
+// No N+1: the 360 view and a contacts list with include=company,owner (REST) or company { } owner { }
+// (GraphQL) run the same number of SQL statements whatever the page size or the amount of data.
+//
+// How statements are counted: at the driver, below drizzle, on the very client objects the app uses.
+//  - PostgreSQL: `database.db.$client` is the app's pg.Pool. A 'connect' listener, installed before the
+//    app opens any connection, wraps `query` on every physical connection the pool creates, so every
+//    statement sent by pool.query() and by checked-out clients (transactions) is counted exactly once.
+//  - PGlite: `$client` is the one PGlite instance; drizzle sends every statement through its `query`
+//    (and raw SQL through `exec`), so both are wrapped on the instance.
+// pg_stat_statements would count on the server, but it is not available on every test server.
+
+function countStatements(database: Database): { take<T>(fn: () => Promise<T>): Promise<{ result: T; statements: number }> } {
+  let n = 0;
+  const client = (database.db as unknown as { $client: unknown }).$client;
+  if (database.kind === 'postgres') {
+    (client as pg.Pool).on('connect', (conn) => {
+      const query = conn.query.bind(conn) as (...a: unknown[]) => unknown;
+      conn.query = ((...args: unknown[]) => {
+        n++;
+        return query(...args);
+      }) as typeof conn.query;
+    });
+  } else {
+    const lite = client as PGlite;
+    for (const method of ['query', 'exec'] as const) {
+      const original = lite[method].bind(lite) as (...a: unknown[]) => Promise<unknown>;
+      (lite as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        n++;
+        return original(...args);
+      };
+    }
+  }
+  return {
+    async take(fn) {
+      const start = n;
+      const result = await fn();
+      return { result, statements: n - start };
+    },
+  };
+}
+
+const db = await createTestDatabase();
+const counter = countStatements(db.database);
+const h = await startTestApp({ db });
+t.teardown(async () => {
+  await h.close();
+  await db.close();
+});
+const admin = h.user('admin');
+const tag = `qc-${randomUUID().slice(0, 8)}`;
+const SIZE = 50;
+
+// 50 contacts, each with a company and an owner of its own, so nothing is shared between rows.
+const owners = Array.from({ length: SIZE }, (_, i) => ({ id: randomUUID(), email: `${tag}-owner-${i}@example.com`, name: `Owner ${tag} ${i}`, role: 'sales', passwordHash: 'not-a-login' }));
+await db.database.db.insert(users).values(owners);
+const companies = await h.request({
+  method: 'POST', url: '/v1/companies/batch', headers: admin.auth,
+  payload: { operation: 'create', records: owners.map((_, i) => ({ name: `QC Company ${tag} ${i}` })) },
+});
+const companyIds = (companies.json().results as { id: string }[]).map((r) => r.id);
+const contacts = await h.request({
+  method: 'POST', url: '/v1/contacts/batch', headers: admin.auth,
+  payload: { operation: 'create', records: owners.map((o, i) => ({ firstName: `QC ${i}`, tags: [tag], companyId: companyIds[i], ownerId: o.id })) },
+});
+// no top-level assertion here: tap would end the root test while the fixtures below are still awaited
+if ((contacts.json().results as { status: string }[]).filter((r) => r.status === 'created').length !== SIZE) throw new Error(contacts.body);
+
+// Every fixture exists before the first subtest: tap runs subtests while top-level code goes on, and a
+// write in flight would be counted with the reads being measured.
+/** A contact with `n` activities and `n` open tasks, each owned by a different user. */
+async function contactWith(n: number): Promise<string> {
+  const c = await h.request({ method: 'POST', url: '/v1/contacts', headers: admin.auth, payload: { firstName: `QC360 ${n}`, companyId: companyIds[n] } });
+  const id = c.json().id as string;
+  const records = Array.from({ length: n }, (_, i) => [
+    { type: 'call', subject: `qc call ${i}`, contactId: id, ownerId: owners[i]?.id },
+    { type: 'task', subject: `qc task ${i}`, contactId: id, ownerId: owners[(i + 1) % SIZE]?.id },
+  ]).flat();
+  const r = await h.request({ method: 'POST', url: '/v1/activities/batch', headers: admin.auth, payload: { operation: 'create', records } });
+  if (r.statusCode !== 200) throw new Error(r.body);
+  return id;
+}
+
+const few = await contactWith(2);
+const many = await contactWith(20);
+
+async function restList(limit: number) {
+  return counter.take(async () => {
+    const res = await h.request({ method: 'GET', url: `/v1/contacts?limit=${limit}&filter[tags][eq]=${tag}&include=company,owner`, headers: admin.auth });
+    return res.json() as { data: { company: { name: string } | null; owner: { name: string } | null }[] };
+  });
+}
+
+t.test('REST contacts with include=company,owner: same statement count for 5 and 50 rows', async (t) => {
+  await restList(1); // warm-up: first-use lookups (custom-field definitions, …) are not what is measured
+  const small = await restList(5);
+  const large = await restList(SIZE);
+  t.equal(small.result.data.length, 5);
+  t.equal(large.result.data.length, SIZE);
+  t.ok(large.result.data.every((c) => c.company?.name.startsWith('QC Company') && c.owner?.name.startsWith('Owner')), 'every row embeds its company and owner');
+  t.equal(new Set(large.result.data.map((c) => c.company?.name)).size, SIZE, 'fifty distinct companies');
+  t.ok(small.statements > 0, `the counter sees statements (${small.statements})`);
+  t.equal(large.statements, small.statements, `50 rows: ${large.statements} statements, 5 rows: ${small.statements}`);
+  t.ok(large.statements <= 5, 'list + companies + owners (+ custom-field definitions)');
+});
+
+const LIST = `query($first: Int, $tag: String) { contacts(first: $first, filter: { tags: { eq: $tag } }) {
+  edges { node { id company { name } owner { name } } } } }`;
+
+async function gqlList(first: number) {
+  return counter.take(async () => (await h.gql(admin, LIST, { first, tag })).body);
+}
+
+t.test('GraphQL contacts { company { name } owner { name } }: same statement count for 5 and 50 rows', async (t) => {
+  await gqlList(1);
+  const small = await gqlList(5);
+  const large = await gqlList(SIZE);
+  t.same(large.result.errors, undefined);
+  const edges = large.result.data?.contacts.edges as { node: { company: { name: string } | null; owner: { name: string } | null } }[];
+  t.equal(edges.length, SIZE);
+  t.ok(edges.every((e) => e.node.company?.name.startsWith('QC Company') && e.node.owner?.name.startsWith('Owner')), 'every node resolves company and owner');
+  t.equal(small.result.data?.contacts.edges.length, 5);
+  t.ok(small.statements > 0);
+  t.equal(large.statements, small.statements, `50 nodes: ${large.statements} statements, 5 nodes: ${small.statements}`);
+  t.ok(large.statements <= 5, 'list + companies + owners (+ custom-field definitions)');
+});
+
+
+t.test('REST 360: the same statement count for a contact with 2 or 20 activities and tasks', async (t) => {
+  const view = (id: string) => counter.take(async () => (await h.request({ method: 'GET', url: `/v1/contacts/${id}/360`, headers: admin.auth })).json());
+  await view(few);
+  const a = await view(few);
+  const b = await view(many);
+  t.equal(a.result.recentActivities.length, 4);
+  t.equal(b.result.recentActivities.length, 10);
+  t.equal(b.result.openTasks.length, 20);
+  t.match(b.result.company, { name: /^QC Company/ });
+  t.ok(a.statements > 0);
+  t.equal(b.statements, a.statements, `20+20: ${b.statements} statements, 2+2: ${a.statements}`);
+  t.ok(b.statements <= 4, 'contact, company, recent activities, open tasks');
+});
+
+const VIEW = `query($id: ID!) { contact360(id: $id) {
+  contact { id company { name } owner { name } }
+  company { name }
+  recentActivities { id owner { name } contact { id } }
+  openTasks { id owner { name } company { name } }
+} }`;
+
+t.test('GraphQL contact360 with nested owners: the same statement count for 2 or 20 of each', async (t) => {
+  const view = (id: string) => counter.take(async () => (await h.gql(admin, VIEW, { id })).body);
+  await view(few);
+  const a = await view(few);
+  const b = await view(many);
+  t.same(b.result.errors, undefined);
+  const v = b.result.data?.contact360;
+  t.equal(v.openTasks.length, 20);
+  t.ok(v.recentActivities.every((x: { owner: { name: string } | null }) => x.owner?.name.startsWith('Owner')), 'activity owners resolved');
+  t.equal(new Set(v.openTasks.map((x: { owner: { name: string } }) => x.owner.name)).size, 20, 'twenty distinct task owners');
+  t.ok(a.statements > 0);
+  t.equal(b.statements, a.statements, `20+20: ${b.statements} statements, 2+2: ${a.statements}`);
+});
+
+t.test('a timeline page is one statement (the UNION ALL), whatever its size', async (t) => {
+  const page = (limit: number) => counter.take(async () => (await h.request({ method: 'GET', url: `/v1/contacts/${many}/timeline?limit=${limit}`, headers: admin.auth })).json());
+  await page(1);
+  const small = await page(5);
+  const large = await page(40);
+  t.equal(small.result.data.length, 5);
+  t.equal(large.result.data.length, 40, 'twenty calls and twenty tasks');
+  t.equal(small.statements, 1, 'limit=5: one statement');
+  t.equal(large.statements, 1, 'limit=40: one statement');
+});
