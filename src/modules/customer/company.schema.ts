@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Uuid, iso, ownershipFields, recordFields,
+  Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Uuid, ownershipFields, recordFields, recordDtoFields,
 } from '../../platform/http/common.schema.js';
 import { currencyCode, decimalString, formatMoney } from '../../platform/http/money.js';
 import type { CompanyRow } from './company.table.js';
@@ -74,11 +74,7 @@ export const CompanyList = z
 
 export function toCompanyDto(r: CompanyRow): CompanyDto {
   return {
-    id: r.id,
-    createdAt: r.createdAt.toISOString(),
-    updatedAt: r.updatedAt.toISOString(),
-    version: r.version,
-    deletedAt: iso(r.deletedAt),
+    ...recordDtoFields(r),
     name: r.name,
     domain: r.domain,
     industry: r.industry,

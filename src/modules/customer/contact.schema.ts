@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Uuid, iso, ownershipFields, recordFields,
+  Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Uuid, ownershipFields, recordFields, recordDtoFields,
 } from '../../platform/http/common.schema.js';
 import { MAX_BATCH } from '../../platform/http/batch.js';
 import { UserSummary } from '../identity/index.js';
@@ -112,11 +112,7 @@ export const ContactBatch = z
 
 export function toContactDto(r: ContactRow): ContactDto {
   return {
-    id: r.id,
-    createdAt: r.createdAt.toISOString(),
-    updatedAt: r.updatedAt.toISOString(),
-    version: r.version,
-    deletedAt: iso(r.deletedAt),
+    ...recordDtoFields(r),
     firstName: r.firstName,
     lastName: r.lastName,
     email: r.email,

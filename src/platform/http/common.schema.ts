@@ -51,3 +51,14 @@ export const ownershipFields = {
 export const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export const Count = z.object({ count: z.number().int() }).meta({ id: 'Count' });
+
+/** The JSON of the columns every record shares (recordFields), from a row. */
+export function recordDtoFields(r: { id: string; createdAt: Date; updatedAt: Date; version: number; deletedAt: Date | null }) {
+  return {
+    id: r.id,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+    version: r.version,
+    deletedAt: iso(r.deletedAt),
+  };
+}
