@@ -42,9 +42,13 @@ t.test('create answers 201 with Location, ETag, defaults and the links', async (
   t.match(a.occurredAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   t.same((await get(a.id)).json(), a, 'what create answered is what is stored');
 
-  const task = await create({ type: 'task', subject: 'Send quote', dueAt: '2030-01-02T10:00:00+03:00', dealId: randomUUID() });
+  const task = await create({ type: 'task', subject: 'Send quote', dueAt: '2030-01-02T10:00:00+03:00' });
   t.equal(task.dueAt, '2030-01-02T07:00:00.000Z', 'times are stored and answered in UTC');
   t.equal(task.completedAt, null);
+
+  const dangling = await post('/v1/activities', { type: 'note', dealId: randomUUID() });
+  t.equal(dangling.statusCode, 422, 'a dealId that names no deal is refused by the foreign key');
+  t.equal(dangling.json().errors[0].path, 'dealId');
 });
 
 t.test('validation: unknown, read-only, bad enum, missing type, task-only fields, null occurredAt', async (t) => {

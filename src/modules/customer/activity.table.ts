@@ -21,8 +21,8 @@ export const activities = pgTable(
     completedAt: ts('completed_at'),
     contactId: uuid('contact_id').references(() => contacts.id),
     companyId: uuid('company_id').references(() => companies.id),
-    // No foreign keys yet: the deals, leads and tickets modules do not exist. Add them (with a
-    // migration that first clears dangling ids) when those tables land.
+    // deal_id and lead_id reference the pipeline's tables through foreign keys declared in migration
+    // 0010 (not here, so this file does not import another module). ticket_id gets its key when tickets land.
     dealId: uuid('deal_id'),
     leadId: uuid('lead_id'),
     ticketId: uuid('ticket_id'),

@@ -1,0 +1,86 @@
+import { bigint, date, index, integer, numeric, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { customColumn, idColumn, ownershipColumns, recordColumns, ts } from '../../platform/db/columns.js';
+import { pipelineStages, pipelines } from './pipeline.table.js';
+
+export const DEAL_STATUSES = ['open', 'won', 'lost'] as const;
+export type DealStatus = (typeof DEAL_STATUSES)[number];
+
+// companies and contacts belong to the customer module; their keys are referenced by name here
+// (drizzle's .references() would import that module's tables) and the foreign keys are declared in
+// the migration that creates these tables.
+
+export const deals = pgTable(
+  'deals',
+  {
+    ...recordColumns(),
+    name: text('name').notNull(),
+    pipelineId: uuid('pipeline_id').notNull().references(() => pipelines.id),
+    stageId: uuid('stage_id').notNull().references(() => pipelineStages.id),
+    amount: numeric('amount', { precision: 19, scale: 4 }),
+    currency: text('currency'),
+    expectedCloseDate: date('expected_close_date', { mode: 'string' }),
+    companyId: uuid('company_id'),
+    /** follows the stage's kind; the service writes both together */
+    status: text('status', { enum: DEAL_STATUSES }).notNull().default('open'),
+    lostReason: text('lost_reason'),
+    closedAt: ts('closed_at'),
+    /** order within its stage (kanban); 0-based, renumbered under the stage's lock */
+    position: integer('position').notNull().default(0),
+    /** when the deal entered its current stage: the start of "time in stage" */
+    stageEnteredAt: ts('stage_entered_at').notNull().defaultNow(),
+    /** the lead this deal was converted from, if any */
+    leadId: uuid('lead_id'),
+    ...ownershipColumns(),
+    custom: customColumn(),
+    searchText: text('search_text').notNull().default(''),
+  },
+  (t) => [
+    index('deals_created_idx').on(t.createdAt, t.id),
+    index('deals_updated_idx').on(t.updatedAt, t.id),
+    index('deals_name_idx').on(t.name, t.id),
+    index('deals_stage_position_idx').on(t.stageId, t.position),
+    index('deals_pipeline_idx').on(t.pipelineId),
+    index('deals_company_idx').on(t.companyId),
+    index('deals_owner_idx').on(t.ownerId),
+    index('deals_team_idx').on(t.teamId),
+    index('deals_close_date_idx').on(t.expectedCloseDate, t.id),
+    index('deals_closed_at_idx').on(t.closedAt),
+    index('deals_amount_idx').on(t.amount, t.id),
+    index('deals_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
+    index('deals_custom_idx').using('gin', sql`${t.custom} jsonb_path_ops`),
+  ],
+);
+
+/** A deal's contacts (API.md `contactIds[]`), in the order given. */
+export const dealContacts = pgTable(
+  'deal_contacts',
+  {
+    dealId: uuid('deal_id').notNull().references(() => deals.id),
+    contactId: uuid('contact_id').notNull(),
+    position: integer('position').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.dealId, t.contactId] }), index('deal_contacts_contact_idx').on(t.contactId)],
+);
+
+/** Every stage change of a deal, with the time it spent in the stage it left. */
+export const dealStageHistory = pgTable(
+  'deal_stage_history',
+  {
+    id: idColumn(),
+    dealId: uuid('deal_id').notNull().references(() => deals.id),
+    /** null for the entry written when the deal is created */
+    fromStageId: uuid('from_stage_id'),
+    toStageId: uuid('to_stage_id').notNull(),
+    changedAt: ts('changed_at').notNull().defaultNow(),
+    /** the user or API key that moved it */
+    changedBy: uuid('changed_by'),
+    /** milliseconds spent in fromStage; null on the creation entry */
+    msInPreviousStage: bigint('ms_in_previous_stage', { mode: 'number' }),
+  },
+  (t) => [index('deal_stage_history_deal_idx').on(t.dealId, t.changedAt, t.id)],
+);
+
+export type DealRow = typeof deals.$inferSelect;
+export type DealInsert = typeof deals.$inferInsert;
+export type DealStageHistoryRow = typeof dealStageHistory.$inferSelect;
