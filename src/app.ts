@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -17,13 +17,14 @@ import { idempotencyPlugin } from './platform/http/idempotency.js';
 import { metricsPlugin } from './platform/http/metrics.js';
 import { healthRoutes } from './platform/http/health.js';
 import { openapiPlugin } from './platform/http/openapi.js';
-import { registerGraphql } from './platform/graphql/index.js';
+import { type GraphqlModule, registerGraphql } from './platform/graphql/index.js';
 import { startSequencer } from './platform/events/sequencer.js';
 import { sealAuditLog } from './platform/audit/chain.js';
 import { createAuditService } from './platform/audit/audit.service.js';
 import { auditRoutes } from './platform/audit/audit.routes.js';
-import { customerModule } from './modules/customer/index.js';
+import { type Module, customerModule } from './modules/customer/index.js';
 import { identityModule } from './modules/identity/index.js';
+import { pipelineModule } from './modules/pipeline/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -51,7 +52,10 @@ export function createModules(o: {
   signAccessToken: Parameters<typeof identityModule>[0]['signAccessToken'];
 }) {
   const identity = identityModule(o);
-  return { identity, all: [identity, customerModule({ config: o.config, db: o.db, users: identity.services.users })] };
+  const customer = customerModule({ config: o.config, db: o.db, users: identity.services.users });
+  const pipeline = pipelineModule({ config: o.config, db: o.db, users: identity.services.users, customer: customer.services });
+  const all: { routes: FastifyPluginAsync; graphql: GraphqlModule; workers?: Module['workers'] }[] = [identity, customer, pipeline];
+  return { identity, all };
 }
 
 /** Builds the whole service from a config and a database. No globals: tests build many side by side. */
@@ -183,6 +187,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
     app.addHook('onReady', async () => {
       stops.push(startSequencer(database.db, 200, warn('event sequencer')));
       stops.push(startSequencer(database.db, 1000, warn('audit sealer'), sealAuditLog));
+      for (const w of modules.flatMap((m) => m.workers ?? [])) stops.push(startSequencer(database.db, w.intervalMs, warn(w.name), w.run));
     });
     // preClose, not onClose: the workers must stop before anyone's onClose ends the database pool.
     app.addHook('preClose', async () => void (await Promise.all(stops.map((s) => s()))));

@@ -98,3 +98,8 @@ export async function findContacts(db: Executor, ids: readonly string[], scope?:
   if (ids.length === 0) return [];
   return db.select().from(contacts).where(and(inArray(contacts.id, [...ids]), isNull(contacts.deletedAt), scope));
 }
+
+/** The live activities of a lead, locked (lead conversion moves them). */
+export async function lockLeadActivities(tx: Executor, leadId: string): Promise<ActivityRow[]> {
+  return tx.select().from(a).where(and(eq(a.leadId, leadId), isNull(a.deletedAt))).orderBy(a.id).for('update');
+}

@@ -29,6 +29,13 @@ export interface ActivityServiceDeps {
   companies: (ctx: RequestContext, ids: readonly string[]) => Promise<Map<string, CompanyDto>>;
 }
 
+/**
+ * Called inside the transaction of every activity write, after the row is written. Other modules
+ * register here (through the customer module's index) to keep derived data current in the same
+ * transaction: lead scores count a lead's activities.
+ */
+export type ActivityWriteHook = (tx: Executor, ctx: RequestContext, before: ActivityRow | null, after: ActivityRow) => Promise<void>;
+
 const ENTITY = 'activity';
 const TIME_FIELDS = ['occurredAt', 'dueAt', 'completedAt'] as const;
 /** Due and completion times describe a to-do; on a call or a note they would mean nothing, so they are refused. */
@@ -44,6 +51,7 @@ type Values = Omit<ActivityPatchInput, (typeof TIME_FIELDS)[number]> & Partial<R
 
 export function createActivityService(deps: ActivityServiceDeps) {
   const { db } = deps;
+  const hooks: ActivityWriteHook[] = [];
 
   /** Checks what zod cannot (task-only fields, live contact and company) and turns times into Dates. */
   async function check(tx: Executor, input: ActivityPatchInput, current?: ActivityRow): Promise<Values> {
@@ -113,6 +121,7 @@ export function createActivityService(deps: ActivityServiceDeps) {
     await recordAudit(tx, ctx, { action, entityType: ENTITY, entityId: after.id, before: b, after: a });
     const type = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored' }[action] ?? action;
     await emit(tx, ctx, { type: `${ENTITY}.${type}`, entityType: ENTITY, entityId: after.id, before: b, after: a });
+    for (const hook of hooks) await hook(tx, ctx, before, after);
   }
 
   async function lockLive(tx: Executor, id: string): Promise<ActivityRow> {
@@ -156,6 +165,32 @@ export function createActivityService(deps: ActivityServiceDeps) {
 
   return {
     owners: deps.owners,
+
+    /** Registers a hook run in the transaction of every activity write (see ActivityWriteHook). */
+    onWrite(hook: ActivityWriteHook): void {
+      hooks.push(hook);
+    },
+
+    /**
+     * Lead conversion: the lead's activities gain the new contact, company and deal where they had
+     * none (links already set are kept). Each moved activity is audited and emitted like any update.
+     * The conversion's permission covers the move, so activities owned by others move too.
+     */
+    async relinkLeadIn(
+      tx: Executor, ctx: RequestContext, leadId: string, links: { contactId?: string | null; companyId?: string | null; dealId?: string | null },
+    ): Promise<number> {
+      let moved = 0;
+      for (const current of await repo.lockLeadActivities(tx, leadId)) {
+        const changes: Partial<ActivityInsert> = {};
+        if (!current.contactId && links.contactId) changes.contactId = links.contactId;
+        if (!current.companyId && links.companyId) changes.companyId = links.companyId;
+        if (!current.dealId && links.dealId) changes.dealId = links.dealId;
+        if (Object.keys(changes).length === 0) continue;
+        await written(tx, ctx, 'update', current, await repo.updateActivity(tx, current.id, changes));
+        moved++;
+      }
+      return moved;
+    },
     companies: deps.companies,
     contacts: loadContacts,
 

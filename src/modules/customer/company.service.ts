@@ -184,6 +184,27 @@ export function createCompanyService(deps: CompanyServiceDeps) {
     throw new AppError('conflict', 'The record kept changing while being upserted; retry');
   }
 
+  /** The live company with this record's domain (left as it is), else a new one; without a domain it always creates. */
+  async function reuseOrCreateIn(tx: Executor, ctx: RequestContext, record: Record<string, unknown>): Promise<{ row: CompanyRow; created: boolean }> {
+    if (typeof record.domain !== 'string' || !record.domain.trim()) return { row: await createIn(tx, ctx, record), created: true };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await lockByKey(tx, 'domain', record);
+      if (existing) return { row: existing, created: false };
+      const input = await check(tx, parse(CompanyCreate, record) as CompanyCreateInput);
+      assertOwnershipAssignable(ctx.actor, input);
+      const row = await repo.insertCompanyUnlessDomainTaken(tx, {
+        ...input,
+        ownerId: input.ownerId !== undefined ? input.ownerId : ctx.actor.type === 'user' ? ctx.actor.id : null,
+        teamId: input.teamId !== undefined ? input.teamId : ctx.actor.teamIds[0] ?? null,
+      });
+      if (row) {
+        await written(tx, ctx, 'create', null, row);
+        return { row, created: true };
+      }
+    }
+    throw new AppError('conflict', 'The company kept changing while being matched by domain; retry');
+  }
+
   /** Embeds the requested relations: one query per relation, whatever the page size. */
   async function withIncludes(items: CompanyDto[], include: readonly string[] | undefined): Promise<CompanyDto[]> {
     if (!include?.includes('owner')) return items;
@@ -193,6 +214,13 @@ export function createCompanyService(deps: CompanyServiceDeps) {
 
   return {
     owners: deps.owners,
+
+    /** For other modules' transactions (lead conversion): reuse by domain or create; DTO and whether it was new. */
+    async reuseOrCreateIn(tx: Executor, ctx: RequestContext, record: Record<string, unknown>): Promise<{ company: CompanyDto; created: boolean }> {
+      assertCan(ctx.actor, 'customers', 'write');
+      const r = await reuseOrCreateIn(tx, ctx, record);
+      return { company: toCompanyDto(r.row), created: r.created };
+    },
 
     async create(ctx: RequestContext, input: unknown): Promise<CompanyDto> {
       assertCan(ctx.actor, 'customers', 'write');

@@ -213,6 +213,25 @@ export function createContactService(deps: ContactServiceDeps) {
     throw new AppError('conflict', 'The record kept changing while being upserted; retry');
   }
 
+  /**
+   * The contact with this record's email if a live one exists (left as it is), else a new one from the
+   * record — what a lead conversion wants. Without an email it always creates. Safe under concurrency
+   * like upsertIn: the partial unique index decides, and the loser reuses the winner's contact.
+   */
+  async function reuseOrCreateIn(tx: Executor, ctx: RequestContext, record: Record<string, unknown>): Promise<{ row: ContactRow; created: boolean }> {
+    if (typeof record.email !== 'string' || !record.email.trim()) return { row: await createIn(tx, ctx, record), created: true };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await lockByKey(tx, 'email', record);
+      if (existing) return { row: existing, created: false };
+      const row = await repo.insertContactUnlessEmailTaken(tx, { ...(await newValues(tx, ctx, record)), id: newId() });
+      if (row) {
+        await written(tx, ctx, 'create', null, row);
+        return { row, created: true };
+      }
+    }
+    throw new AppError('conflict', 'The contact kept changing while being matched by email; retry');
+  }
+
   /** Embeds the requested relations: one query per relation, whatever the page size. */
   async function withIncludes(ctx: RequestContext, items: ContactDto[], include: readonly string[] | undefined): Promise<ContactDto[]> {
     if (!include?.length) return items;
@@ -237,6 +256,13 @@ export function createContactService(deps: ContactServiceDeps) {
 
   return {
     owners: deps.owners,
+
+    /** For other modules' transactions (lead conversion): reuse by email or create; DTO and whether it was new. */
+    async reuseOrCreateIn(tx: Executor, ctx: RequestContext, record: Record<string, unknown>): Promise<{ contact: ContactDto; created: boolean }> {
+      assertCan(ctx.actor, 'customers', 'write');
+      const r = await reuseOrCreateIn(tx, ctx, record);
+      return { contact: toContactDto(r.row), created: r.created };
+    },
 
     async create(ctx: RequestContext, input: unknown): Promise<ContactDto> {
       assertCan(ctx.actor, 'customers', 'write');

@@ -26,11 +26,27 @@ export type { ContactService } from './contact.service.js';
 export type { ContactDto } from './contact.schema.js';
 export type { ActivityService } from './activity.service.js';
 export type { ActivityDto } from './activity.schema.js';
+export type { ActivityWriteHook } from './activity.service.js';
+export type { TimelineItem, TimelineSource, View360Part } from './timeline.service.js';
+export type { KeysetPredicate, TimelineRow } from './timeline.repository.js';
+export { Contact, toContactDto } from './contact.schema.js';
+export { Company } from './company.schema.js';
+export type { CustomFieldLookup, ValidateCustom } from './custom-values.js';
+export { searchCondition, searchRank, searchTextOf, rankedCollection } from './search.js';
+// Tables other modules may JOIN in their own reads (timelines, scores, reports). Writes to them go
+// through this module's services only, so audit, events and validation cannot be bypassed.
+export { activities as activityTable } from './activity.table.js';
+export { contacts as contactTable } from './contact.table.js';
+export { companies as companyTable } from './company.table.js';
 
 export interface Module {
   routes: FastifyPluginAsync;
   graphql: GraphqlModule;
+  /** periodic background work, started with the server's workers (never in tests that turn them off) */
+  workers?: { name: string; intervalMs: number; run: (db: Executor) => Promise<number> }[];
 }
+
+export type CustomerServices = ReturnType<typeof customerModule>['services'];
 
 /** The customer module's face: its REST plugin, its GraphQL part, and the services other modules may use. */
 export function customerModule({ config, db, users }: { config: Config; db: Executor; users: Pick<UserService, 'summaries'> }) {

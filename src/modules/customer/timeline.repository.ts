@@ -8,8 +8,9 @@ import { contacts } from './contact.table.js';
 
 // Queries only: the timeline stream and the activity lists of the 360 view. Scopes come from the service.
 
+/** The kinds this module writes; other modules add theirs through TimelineSource (timeline.service.ts). */
 export const TIMELINE_KINDS = ['activity', 'field_change'] as const;
-export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+export type TimelineKind = string;
 
 /** Whose timeline: a contact or a company, with the caller's read scopes as SQL. */
 export interface TimelineSubject {
@@ -49,19 +50,25 @@ const isoText = (col: SQL | unknown) => sql`to_char(${col} AT TIME ZONE 'UTC', '
  * The subject row is the outer FROM: no row at all means "no such contact/company in your scope"
  * (→ 404), one row with a NULL kind means an empty page.
  *
- * Deals, tickets, orders and campaign events are not here yet because their modules do not exist:
- * each joins as one more UNION ALL branch below (kind 'deal', 'ticket', 'order', 'campaign_event')
- * when its table lands, with the same columns and the same keyset predicate.
+ * Other modules' items (deals, tickets, orders, campaign events) come in as `extra` branches with
+ * the same columns, built by their TimelineSource with the keyset predicate given to it.
  *
  * Returns undefined when the subject is not found, else up to `fetch` rows, newest first.
  */
+/** `AND (occurred, kind, id) < cursor`, or nothing on the first page: every branch's keyset. */
+export type KeysetPredicate = (occurred: unknown, kind: TimelineKind, id: unknown) => SQL;
+
+export function keysetAfter(after: TimelineKey | undefined): KeysetPredicate {
+  return (occurred, kind, id) =>
+    after ? sql`AND (${occurred}, ${kind}::text, ${id}) < (${after.occurredAt}::timestamptz, ${after.kind}::text, ${after.id}::uuid)` : sql``;
+}
+
 export async function timelinePage(
-  db: Executor, s: TimelineSubject, after: TimelineKey | undefined, fetch: number,
+  db: Executor, s: TimelineSubject, after: TimelineKey | undefined, fetch: number, extra: readonly SQL[] = [],
 ): Promise<TimelineRow[] | undefined> {
   const table = s.entityType === 'contact' ? contacts : companies;
   const link = s.entityType === 'contact' ? a.contactId : a.companyId;
-  const before = (occurred: unknown, kind: TimelineKind, id: unknown) =>
-    after ? sql`AND (${occurred}, ${kind}::text, ${id}) < (${after.occurredAt}::timestamptz, ${after.kind}::text, ${after.id}::uuid)` : sql``;
+  const before = keysetAfter(after);
   const query = sql`
     WITH page AS (
       (SELECT 'activity'::text AS kind, ${a.occurredAt} AS occurred_at, ${a.id} AS id, 'activity'::text AS entity_type,
@@ -79,7 +86,7 @@ export async function timelinePage(
               ${before(auditLogs.occurredAt, 'field_change', auditLogs.id)}
         ORDER BY ${auditLogs.occurredAt} DESC, ${auditLogs.id} DESC
         LIMIT ${fetch})
-      -- deals, tickets, orders, campaign events: one UNION ALL branch each when their modules land
+      ${sql.join(extra.map((branch) => sql`UNION ALL (${branch})`), sql` `)}
     )
     SELECT p.kind, ${isoText(sql`p.occurred_at`)} AS occurred_at, p.id, p.entity_type, p.entity_id, p.record, p.before, p.after
       FROM ${table}

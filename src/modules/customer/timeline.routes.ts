@@ -7,14 +7,13 @@ import { withProblems } from '../../platform/http/problem.schema.js';
 import { Activity } from './activity.schema.js';
 import { Company } from './company.schema.js';
 import { Contact } from './contact.schema.js';
-import { TIMELINE_KINDS } from './timeline.repository.js';
 import type { TimelineService } from './timeline.service.js';
 
 export const TimelineItem = z
   .object({
-    type: z.enum(TIMELINE_KINDS).describe('activity | field_change; deal, ticket, order and campaign events join when their modules land'),
+    type: z.string().describe('activity, field_change, and the kinds other modules add: deal_stage (a deal created or moved), lead_converted'),
     occurredAt: Timestamp,
-    entityType: z.string().describe('activity for activities; contact or company for field changes'),
+    entityType: z.string().describe('activity for activities; contact or company for field changes; deal or lead for pipeline items'),
     entityId: Uuid,
     summary: z.string().describe('"call: Intro" for an activity, "Changed email, jobTitle" for a field change'),
     data: z.record(z.string(), z.unknown()).describe('the activity record, or {before, after} holding only the changed fields'),
@@ -25,17 +24,22 @@ export const TimelinePage = z
   .object({ data: z.array(TimelineItem), nextCursor: z.string().nullable() })
   .meta({ id: 'TimelinePage' });
 
-export const Contact360 = z
+const Contact360Base = z
   .object({
     contact: Contact,
     company: Company.nullable(),
     recentActivities: z.array(Activity).describe('the 10 newest activities'),
     openTasks: z.array(Activity).describe('open tasks (completedAt null), soonest due first, at most 50'),
   })
-  .meta({
+
+/** The 360 contract: the customer module's fields plus each part other modules added (openDeals, …). */
+function contact360Schema(timeline: TimelineService) {
+  const extra = Object.fromEntries(timeline.view360Parts().map((p) => [p.key, p.schema]));
+  return Contact360Base.extend(extra).meta({
     id: 'Contact360',
-    description: 'openDeals, openTickets, orders, lifetimeValue, loyaltyBalance and lastNps join when their modules land; until then they are absent, never zero',
+    description: 'openTickets, orders, lifetimeValue, loyaltyBalance and lastNps join as their modules land; until then they are absent, never zero',
   });
+}
 
 const TimelineQuery = z
   .object({
@@ -50,7 +54,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<{ timeline: TimelineService }
   app.get('/contacts/:id/timeline', {
     schema: {
       tags: ['contacts'], operationId: 'getContactTimeline',
-      summary: "The contact's activities and field changes, newest first, cursor-paged",
+      summary: "The contact's activities, field changes, deals and converted leads, newest first, cursor-paged",
       params: Params, querystring: TimelineQuery, response: withProblems({ 200: TimelinePage }),
     },
   }, async (req) => {
@@ -61,7 +65,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<{ timeline: TimelineService }
   app.get('/companies/:id/timeline', {
     schema: {
       tags: ['companies'], operationId: 'getCompanyTimeline',
-      summary: "The company's own activities and field changes, newest first, cursor-paged",
+      summary: "The company's own activities, field changes and deals, newest first, cursor-paged",
       params: Params, querystring: TimelineQuery, response: withProblems({ 200: TimelinePage }),
     },
   }, async (req) => {
@@ -73,7 +77,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<{ timeline: TimelineService }
     schema: {
       tags: ['contacts'], operationId: 'getContact360',
       summary: 'The whole customer in one call: contact, company, recent activities, open tasks',
-      params: Params, response: withProblems({ 200: Contact360 }),
+      params: Params, response: withProblems({ 200: contact360Schema(timeline) }),
     },
   }, async (req) => timeline.view360(contextOf(req), req.params.id));
 };

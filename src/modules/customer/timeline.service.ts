@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SQL } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, scopeCondition } from '../../platform/auth/permissions.js';
@@ -24,16 +25,39 @@ export interface TimelineItem {
 }
 
 /**
- * The whole customer in one call. openDeals, openTickets, orders, lifetimeValue, loyaltyBalance and
- * lastNps of API.md §5 are deliberately absent, not zero: their modules (deals, tickets, orders,
- * loyalty, feedback) do not exist yet, and a made-up 0 would read as a fact. Each joins this object
- * (as one more batched query in view360) when its module lands.
+ * The whole customer in one call. The parts other modules own (openDeals, openTickets, orders,
+ * lifetimeValue, loyaltyBalance, lastNps) join through View360Part as those modules land; a part whose
+ * module does not exist yet is absent, never a made-up zero.
  */
 export interface Contact360 {
   contact: ContactDto;
   company: CompanyDto | null;
   recentActivities: ActivityDto[];
   openTasks: ActivityDto[];
+  [part: string]: unknown;
+}
+
+/** Another module's items on the timelines (deals' stage changes, converted leads, tickets, …). */
+export interface TimelineSource {
+  /** the item types this source writes into the `kind` column (cursor validation accepts them) */
+  kinds: readonly string[];
+  /**
+   * One UNION ALL branch for this subject, or undefined when there is nothing to add (the subject kind
+   * has no such items, or the caller's role may not read them). Columns, in order: kind text,
+   * occurred_at timestamptz, id uuid, entity_type text, entity_id uuid, record jsonb, before jsonb,
+   * after jsonb. It must filter with `keyset(occurredAt, kind, id)`, order by occurred_at DESC, id DESC
+   * and LIMIT `fetch`, so each branch walks its own index and stops early.
+   */
+  branch(ctx: RequestContext, subject: { entityType: 'contact' | 'company'; id: string }, keyset: repo.KeysetPredicate, fetch: number): SQL | undefined;
+  toItem(row: repo.TimelineRow): TimelineItem;
+}
+
+/** A field of the 360 view owned by another module: loaded with the others, in parallel, in a constant number of statements. */
+export interface View360Part {
+  key: string;
+  /** its contract, for the REST response schema (fast-json-stringify drops what the schema does not name) */
+  schema: z.ZodType;
+  load(ctx: RequestContext, contact: ContactDto): Promise<unknown>;
 }
 
 export interface TimelineServiceDeps {
@@ -63,13 +87,13 @@ function parseLimit(limit: number | undefined): number {
   return n;
 }
 
-function parseCursor(text: string | undefined): repo.TimelineKey | undefined {
+function parseCursor(text: string | undefined, kinds: readonly string[]): repo.TimelineKey | undefined {
   if (text === undefined) return undefined;
   const c = decodeCursor(text);
   const [occurredAt, kind, id] = c?.v ?? [];
   if (
     c?.s !== CURSOR_SORT || c.v.length !== 3 || !occurredAt || Number.isNaN(Date.parse(occurredAt)) ||
-    !(repo.TIMELINE_KINDS as readonly (string | null | undefined)[]).includes(kind) || !id || !Id.safeParse(id).success
+    !kind || !kinds.includes(kind) || !id || !Id.safeParse(id).success
   ) {
     throw validationFailed([{ path: 'cursor', message: 'is not a cursor of this timeline' }]);
   }
@@ -106,6 +130,9 @@ function toItem(r: repo.TimelineRow): TimelineItem {
 
 export function createTimelineService(deps: TimelineServiceDeps) {
   const { db } = deps;
+  const sources: TimelineSource[] = [];
+  const parts: View360Part[] = [];
+  const kinds = () => [...repo.TIMELINE_KINDS, ...sources.flatMap((s) => s.kinds)];
 
   async function timeline(
     ctx: RequestContext, entityType: 'contact' | 'company', id: string, q: { limit?: number | undefined; cursor?: string | undefined },
@@ -113,19 +140,33 @@ export function createTimelineService(deps: TimelineServiceDeps) {
     const scope = assertCan(ctx.actor, 'customers', 'read');
     parseId(id);
     const limit = parseLimit(q.limit);
-    const after = parseCursor(q.cursor);
+    const after = parseCursor(q.cursor, kinds());
+    const keyset = repo.keysetAfter(after);
+    const extra = sources.map((src) => src.branch(ctx, { entityType, id }, keyset, limit + 1)).filter((b): b is SQL => b !== undefined);
     const rows = await repo.timelinePage(db, {
       entityType, id,
       subjectScope: scopeCondition(ctx.actor, scope, entityType === 'contact' ? contactOwned : companyOwned),
       activityScope: scopeCondition(ctx.actor, scope, activityOwned),
-    }, after, limit + 1);
+    }, after, limit + 1, extra);
     if (!rows) throw notFound(entityType === 'contact' ? 'Contact' : 'Company');
     const pageRows = rows.slice(0, limit);
     const cursors = pageRows.map((r) => encodeCursor({ s: CURSOR_SORT, v: [r.occurred_at, r.kind, r.id] }));
-    return { items: pageRows.map(toItem), cursors, nextCursor: rows.length > limit ? (cursors.at(-1) ?? null) : null };
+    const itemOf = (r: repo.TimelineRow) => sources.find((src) => src.kinds.includes(r.kind))?.toItem(r) ?? toItem(r);
+    return { items: pageRows.map(itemOf), cursors, nextCursor: rows.length > limit ? (cursors.at(-1) ?? null) : null };
   }
 
   return {
+    /** Another module adds its items to both timelines (called while the modules are wired, before routes register). */
+    addSource(source: TimelineSource): void {
+      sources.push(source);
+    },
+    /** Another module adds a field to the 360 view (same timing as addSource). */
+    add360Part(part: View360Part): void {
+      parts.push(part);
+    },
+    /** The parts added so far, for the REST response schema. */
+    view360Parts: (): readonly View360Part[] => parts,
+
     /** GET /v1/contacts/:id/timeline: activities and field changes, newest first, one statement per page */
     contactTimeline: (ctx: RequestContext, id: string, q: { limit?: number | undefined; cursor?: string | undefined }) =>
       timeline(ctx, 'contact', id, q),
@@ -133,21 +174,23 @@ export function createTimelineService(deps: TimelineServiceDeps) {
     companyTimeline: (ctx: RequestContext, id: string, q: { limit?: number | undefined; cursor?: string | undefined }) =>
       timeline(ctx, 'company', id, q),
 
-    /** GET /v1/contacts/:id/360: four statements whatever the contact holds (contact, company, two activity lists). */
+    /** GET /v1/contacts/:id/360: four statements (contact, company, two activity lists) plus one or so per added part, whatever the contact holds. */
     async view360(ctx: RequestContext, id: string): Promise<Contact360> {
       const scope = assertCan(ctx.actor, 'customers', 'read');
       const contact = await deps.contact(ctx, parseId(id));
       const activityScope = scopeCondition(ctx.actor, scope, activityOwned);
-      const [companies, recent, tasks] = await Promise.all([
+      const [companies, recent, tasks, ...extra] = await Promise.all([
         contact.companyId ? deps.companies(ctx, [contact.companyId]) : undefined,
         repo.recentActivities(db, contact.id, RECENT_ACTIVITIES, activityScope),
         repo.openTasks(db, contact.id, OPEN_TASKS, activityScope),
+        ...parts.map((p) => p.load(ctx, contact)),
       ]);
       return {
         contact,
         company: contact.companyId ? (companies?.get(contact.companyId) ?? null) : null,
         recentActivities: recent.map(toActivityDto),
         openTasks: tasks.map(toActivityDto),
+        ...Object.fromEntries(parts.map((p, i) => [p.key, extra[i]])),
       };
     },
   };

@@ -48,6 +48,11 @@ const scalarBehaviour = Object.fromEntries(
   Object.entries(scalarResolvers).map(([name, s]) => [name, { serialize: s.serialize, parseValue: s.parseValue, parseLiteral: s.parseLiteral }]),
 );
 
+/** Loaders of several parts merged per type (Contact.deals from one module, Contact.company from another). */
+export function mergeLoaders(parts: (MercuriusLoaders | undefined)[]): MercuriusLoaders {
+  return mergeMaps<MercuriusLoaders>(parts);
+}
+
 export function mergeResolvers(modules: GraphqlModule[]): IResolvers {
   return mergeMaps<IResolvers>([scalarBehaviour as unknown as IResolvers, ...modules.map((m) => m.resolvers)]);
 }
