@@ -51,6 +51,7 @@ CREATE TABLE "leads" (
 	"email" text,
 	"phone" text,
 	"company_name" text,
+	"company_domain" text,
 	"source" text,
 	"status" text DEFAULT 'new' NOT NULL,
 	"score" integer DEFAULT 0 NOT NULL,

@@ -14,6 +14,8 @@ export const leads = pgTable(
     email: text('email'),
     phone: text('phone'),
     companyName: text('company_name'),
+    /** matches (or makes) the company on conversion, as email matches the contact */
+    companyDomain: text('company_domain'),
     source: text('source'),
     status: text('status', { enum: LEAD_STATUSES }).notNull().default('new'),
     /** computed from the scoring rules; never written by clients */
