@@ -23,6 +23,8 @@ export interface Database {
   ping(): Promise<void>;
   stats(): PoolStats;
   close(): Promise<void>;
+  /** PGlite only: the whole data directory as a tarball (tests start each file's database from one) */
+  dump?(): Promise<Blob | File>;
 }
 
 export interface PostgresOptions {
@@ -90,7 +92,8 @@ export function connectPostgres(o: PostgresOptions): Database {
  * Embedded PostgreSQL (PGlite, WASM) for trying the service with no setup. `dataDir` undefined keeps
  * everything in memory (tests); otherwise the cluster lives in `<dataDir>/pgdata`.
  */
-export async function openPglite(dataDir: string | undefined): Promise<Database> {
+/** `image`: a data directory dumped by PGlite's dumpDataDir, to start from instead of an empty cluster (tests). */
+export async function openPglite(dataDir: string | undefined, o: { image?: Blob } = {}): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
   const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
@@ -100,7 +103,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     path = join(dataDir, 'pgdata');
   }
   // new PGlite(undefined, opts) ignores opts (the extensions would never load): name memory explicitly.
-  const client: PGlite = new PGlite(path ?? 'memory://', { extensions: { pg_trgm, unaccent } });
+  const client: PGlite = new PGlite(path ?? 'memory://', { extensions: { pg_trgm, unaccent }, ...(o.image ? { loadDataDir: o.image } : {}) });
   await client.waitReady;
   const db = drizzlePglite({ client }) as unknown as Executor;
   return {
@@ -111,5 +114,6 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     },
     stats: () => ({ total: 1, idle: 1, waiting: 0 }),
     close: () => client.close(),
+    dump: () => client.dumpDataDir('none'),
   };
 }
