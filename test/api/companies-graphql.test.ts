@@ -162,7 +162,7 @@ t.test('deleteCompany and restoreCompany', async (t) => {
 });
 
 t.test('upsertCompanies by domain: created, updated, unchanged, error', async (t) => {
-  const M = `mutation($r: [JSON!]!) { upsertCompanies(idProperty: domain, records: $r) { index id status error { code status errors { path } } } }`;
+  const M = `mutation($r: [JSON!]!) { upsertCompanies(idProperty: "domain", records: $r) { index id status error { code status errors { path } } } }`;
   const first = await gql(M, { r: [{ domain: 'gup.example', name: 'Gup' }, { domain: 'gup2.example', name: 'Gup Two', phone: 'bad' }] });
   t.match(first.data?.upsertCompanies, [{ index: 0, status: 'created' }, { index: 1, status: 'error', id: null, error: { code: 'validation_failed', status: 400, errors: [{ path: 'phone' }] } }]);
   const id = first.data?.upsertCompanies[0].id;

@@ -77,6 +77,9 @@ t.test('upsertContacts by email and by externalId', async (t) => {
   const e1 = await gql(UPSERT, { p: 'externalId.hub', r: [{ externalIds: { hub: 'h9' }, firstName: 'Hub' }] });
   const e2 = await gql(UPSERT, { p: 'externalId.hub', r: [{ externalIds: { hub: 'h9' }, firstName: 'Hub' }] });
   t.match(e2.data?.upsertContacts, [{ status: 'unchanged', id: e1.data?.upsertContacts[0].id }]);
+  const bad = await gql(UPSERT, { p: 'firstName', r: [{ firstName: 'Nobody' }] });
+  t.equal(bad.errors?.[0]?.extensions.code, 'validation_failed', 'an idProperty that is not id, email or externalId.<system> is refused');
+  t.equal(bad.errors?.[0]?.extensions.errors?.[0]?.path, 'idProperty');
 });
 
 t.test('Contact.company, Contact.owner and Company.contacts resolve through loaders', async (t) => {

@@ -1,10 +1,11 @@
-import { type SQL, and, count, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { type SQL, and, count, eq, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
 import type { OwnedColumns } from '../../platform/auth/permissions.js';
 import type { Executor } from '../../platform/db/client.js';
 import type { CollectionSpec, CompiledList } from '../../platform/http/collection.js';
 import { ACTIVITY_DIRECTIONS, ACTIVITY_TYPES, type ActivityInsert, type ActivityRow, activities as a } from './activity.table.js';
 import { companies } from './company.table.js';
 import { type ContactRow, contacts } from './contact.table.js';
+import { searchCondition, searchRank, searchTextOf } from './search.js';
 
 // Queries only. Every function takes the executor first; permissions are the service's business.
 
@@ -40,6 +41,14 @@ export const activityFilterable = Object.keys(activityCollection.fields);
 
 const live = (includeDeleted: boolean) => (includeDeleted ? undefined : isNull(a.deletedAt));
 
+/** Trigram-indexed match of `q` on the normalised subject and body (search.ts: Arabic and Latin folding). */
+export const activitySearch = (q: string): SQL => searchCondition(a.searchText, q);
+
+/** search_text as stored: the service writes it with every insert and whenever subject or body change. */
+export const activitySearchText = (v: { subject?: string | null; body?: string | null }) => searchTextOf([v.subject, v.body]);
+
+export type ListedActivity = ActivityRow & { relevance: string | null };
+
 export async function findActivity(db: Executor, id: string, scope?: SQL): Promise<ActivityRow | undefined> {
   const rows = await db.select().from(a).where(and(eq(a.id, id), scope)).limit(1);
   return rows[0];
@@ -51,20 +60,24 @@ export async function lockActivity(tx: Executor, id: string): Promise<ActivityRo
 }
 
 export async function listActivities(
-  db: Executor, list: CompiledList, o: { includeDeleted: boolean; scope?: SQL | undefined },
-): Promise<ActivityRow[]> {
+  db: Executor, list: CompiledList, o: { includeDeleted: boolean; scope?: SQL | undefined; q?: string | undefined },
+): Promise<ListedActivity[]> {
+  const rank = o.q ? searchRank(a.searchText, o.q) : sql<null>`NULL`;
   return db
-    .select()
+    .select({ ...getTableColumns(a), relevance: sql<string | null>`${rank}` })
     .from(a)
-    .where(and(list.where, live(o.includeDeleted), o.scope))
+    .where(and(list.where, live(o.includeDeleted), o.scope, o.q ? activitySearch(o.q) : undefined))
     .orderBy(...list.orderBy)
     .limit(list.fetch);
 }
 
 export async function countActivities(
-  db: Executor, where: SQL | undefined, o: { includeDeleted: boolean; scope?: SQL | undefined },
+  db: Executor, where: SQL | undefined, o: { includeDeleted: boolean; scope?: SQL | undefined; q?: string | undefined },
 ): Promise<number> {
-  const rows = await db.select({ n: count() }).from(a).where(and(where, live(o.includeDeleted), o.scope));
+  const rows = await db
+    .select({ n: count() })
+    .from(a)
+    .where(and(where, live(o.includeDeleted), o.scope, o.q ? activitySearch(o.q) : undefined));
   return Number(rows[0]?.n ?? 0);
 }
 

@@ -15,7 +15,7 @@ export function activityResolvers(activities: ActivityService): IResolvers {
       activities: async (_: unknown, a: GraphqlListArgs, ctx: Ctx) =>
         toConnection(await activities.list(callerOf(ctx), listParamsFromGraphql(a))),
       activitiesCount: (_: unknown, a: GraphqlListArgs, ctx: Ctx) =>
-        activities.count(callerOf(ctx), { filter: filterFromGraphql(a.filter), includeDeleted: a.includeDeleted ?? false }),
+        activities.count(callerOf(ctx), { filter: filterFromGraphql(a.filter), q: a.q ?? undefined, includeDeleted: a.includeDeleted ?? false }),
     },
     Mutation: {
       createActivity: (_: unknown, a: { input: unknown }, ctx: Ctx) => activities.create(callerOf(ctx), plain(a.input)),

@@ -14,8 +14,8 @@ import {
 import { activityFilterable, activitySortable } from './activity.repository.js';
 import type { ActivityService } from './activity.service.js';
 
-// No `q`: activities are not in the search index yet (subjects are not normalised or trigram-indexed).
-const listOptions = { sortable: activitySortable, filterable: activityFilterable, search: false, include: activityIncludes };
+// `q` searches subject and body, normalised like contacts' names (search.ts) and trigram-indexed
+const listOptions = { sortable: [...activitySortable, 'relevance (only with q, and then the default)'], filterable: activityFilterable, search: true, include: activityIncludes };
 const tags = ['activities'];
 
 export const activityRoutes: FastifyPluginAsyncZod<{ activities: ActivityService }> = async (app, { activities }) => {

@@ -16,10 +16,11 @@ import { type BatchResult, runBatch } from '../../platform/http/batch.js';
 import {
   ActivityCreate, type ActivityDto, ActivityPatch, type ActivityPatchInput, toActivityDto,
 } from './activity.schema.js';
-import type { ActivityInsert, ActivityRow } from './activity.table.js';
+import { type ActivityInsert, type ActivityRow, activities } from './activity.table.js';
 import type { CompanyDto } from './company.schema.js';
 import { toContactDto } from './contact.schema.js';
 import * as repo from './activity.repository.js';
+import { rankedCollection } from './search.js';
 
 export interface ActivityServiceDeps {
   db: Executor;
@@ -85,6 +86,7 @@ export function createActivityService(deps: ActivityServiceDeps) {
       ...(input as ActivityInsert),
       ownerId: input.ownerId !== undefined ? input.ownerId : ctx.actor.type === 'user' ? ctx.actor.id : null,
       teamId: input.teamId !== undefined ? input.teamId : ctx.actor.teamIds[0] ?? null,
+      searchText: repo.activitySearchText(input),
     });
     await written(tx, ctx, 'create', null, row);
     return row;
@@ -101,9 +103,11 @@ export function createActivityService(deps: ActivityServiceDeps) {
         extensions: { current: toActivityDto(current) },
       });
     }
-    const changes = applyPatch(current as unknown as Record<string, unknown>, patch, []);
+    const changes = applyPatch(current as unknown as Record<string, unknown>, patch, []) as Partial<ActivityInsert>;
     if (Object.keys(changes).length === 0) return { row: current, changed: false };
-    const row = await repo.updateActivity(tx, current.id, changes as Partial<ActivityInsert>);
+    const text = repo.activitySearchText({ ...current, ...changes });
+    if (text !== current.searchText) changes.searchText = text;
+    const row = await repo.updateActivity(tx, current.id, changes);
     await written(tx, ctx, 'update', current, row);
     return { row, changed: true };
   }
@@ -211,10 +215,11 @@ export function createActivityService(deps: ActivityServiceDeps) {
     async list(ctx: RequestContext, q: ParsedListQuery & { include?: readonly string[] | undefined }): Promise<Page<ActivityDto>> {
       const scope = assertCan(ctx.actor, 'customers', 'read');
       if (q.includeDeleted) assertManagerial(ctx.actor, 'read deleted records');
-      const list = compileList(repo.activityCollection, q);
+      const list = compileList(q.q ? rankedCollection(repo.activityCollection, activities.searchText, q.q) : repo.activityCollection, q);
       const rows = await repo.listActivities(db, list, {
         includeDeleted: q.includeDeleted ?? false,
         scope: scopeCondition(ctx.actor, scope, repo.ownedColumns),
+        q: q.q,
       });
       const page = toPage(list, rows, (r) => r as unknown as Record<string, unknown>, toActivityDto);
       return { ...page, items: await withIncludes(ctx, page.items, q.include) };
@@ -226,6 +231,7 @@ export function createActivityService(deps: ActivityServiceDeps) {
       return repo.countActivities(db, compileFilter(repo.activityCollection, q.filter), {
         includeDeleted: q.includeDeleted ?? false,
         scope: scopeCondition(ctx.actor, scope, repo.ownedColumns),
+        q: q.q,
       });
     },
 

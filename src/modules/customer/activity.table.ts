@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { ownershipColumns, recordColumns, ts } from '../../platform/db/columns.js';
 import { companies } from './company.table.js';
@@ -27,6 +28,8 @@ export const activities = pgTable(
     leadId: uuid('lead_id'),
     ticketId: uuid('ticket_id'),
     ...ownershipColumns(),
+    /** subject and body normalised by search.ts (`q`); written by the service on every write */
+    searchText: text('search_text').notNull().default(''),
   },
   (t) => [
     // default sort (-occurredAt) and the keyset sorts of API.md §2
@@ -42,6 +45,7 @@ export const activities = pgTable(
     // "my open tasks": owner = me AND type = task AND completed_at IS NULL, ordered by due time
     index('activities_owner_open_tasks_idx').on(t.ownerId, t.type, t.completedAt, t.dueAt),
     index('activities_team_idx').on(t.teamId),
+    index('activities_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
   ],
 );
 

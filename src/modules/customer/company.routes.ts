@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { contextOf } from '../../platform/auth/authenticate.js';
 import { setEtag, ifMatchVersion } from '../../platform/http/etag.js';
 import { Count } from '../../platform/http/common.schema.js';
-import { BatchResponse, batchRequestSchema } from '../../platform/http/batch.js';
+import { BatchResponse } from '../../platform/http/batch.js';
 import {
   countQuerySchema, listQuerySchema, parseFields, parseInclude, pickFields, recordQuerySchema, toListParams,
 } from '../../platform/http/list-query.js';
 import { NoContent, withProblems } from '../../platform/http/problem.schema.js';
 import {
-  Company, CompanyCreate, CompanyId, CompanyList, CompanyPatch, companyFieldNames, companyIncludes,
+  Company, CompanyBatch, CompanyCreate, CompanyId, CompanyList, CompanyPatch, companyFieldNames, companyIncludes,
 } from './company.schema.js';
 import { companyFilterable, companySortable } from './company.repository.js';
 import type { CompanyService } from './company.service.js';
@@ -41,8 +41,8 @@ export const companyRoutes: FastifyPluginAsyncZod<{ companies: CompanyService }>
 
   app.post('/companies/batch', {
     schema: {
-      tags, operationId: 'batchCompanies', summary: 'Create, update, upsert or delete up to 1000 companies',
-      body: batchRequestSchema(['id', 'domain'], 'CompanyBatch'), response: withProblems({ 200: BatchResponse }),
+      tags, operationId: 'batchCompanies', summary: 'Create, update, upsert or delete up to 1000 companies, matched by id, domain or externalId.<system>',
+      body: CompanyBatch, response: withProblems({ 200: BatchResponse }),
     },
   }, async (req) => ({ results: await companies.batch(contextOf(req), req.body) }));
 

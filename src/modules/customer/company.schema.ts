@@ -3,6 +3,7 @@ import {
   Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Uuid, ownershipFields, recordFields, recordDtoFields,
 } from '../../platform/http/common.schema.js';
 import { currencyCode, decimalString, formatMoney } from '../../platform/http/money.js';
+import { MAX_BATCH } from '../../platform/http/batch.js';
 import type { CompanyRow } from './company.table.js';
 import { UserSummary } from '../identity/index.js';
 
@@ -92,3 +93,19 @@ export function toCompanyDto(r: CompanyRow): CompanyDto {
 }
 
 export const CompanyId = z.object({ id: Uuid });
+
+/** `id`, `domain` or `externalId.<system>`: how batch records find the company they mean (as contacts do). */
+export const CompanyIdProperty = z
+  .string()
+  .regex(/^(id|domain|externalId\.[a-z0-9][a-z0-9_-]{0,49})$/, 'must be id, domain or externalId.<system>')
+  .describe('How records are matched: id, domain or externalId.<system>; default id');
+
+export const CompanyBatch = z
+  .object({
+    operation: z.enum(['create', 'update', 'upsert', 'delete']),
+    idProperty: CompanyIdProperty.optional(),
+    records: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_BATCH),
+    atomic: z.boolean().optional().describe('true: all records commit or none'),
+  })
+  .strict()
+  .meta({ id: 'CompanyBatch' });

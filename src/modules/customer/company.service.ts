@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
+import { newId } from '../../platform/db/columns.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import {
   assertCan, assertManagerial, assertOwnershipAssignable, inScope, scopeCondition,
@@ -16,12 +17,12 @@ import { fitsCurrency } from '../../platform/http/money.js';
 import { normalisePhones } from '../../platform/http/phone.js';
 import { type BatchResult, type BatchStatus, applyBatchOperation, runBatch } from '../../platform/http/batch.js';
 import {
-  CompanyCreate, type CompanyCreateInput, type CompanyDto, CompanyPatch, type CompanyPatchInput, toCompanyDto,
+  CompanyCreate, type CompanyCreateInput, type CompanyDto, CompanyIdProperty, CompanyPatch, type CompanyPatchInput, toCompanyDto,
 } from './company.schema.js';
-import { type CompanyRow, companies } from './company.table.js';
+import { type CompanyInsert, type CompanyRow, companies } from './company.table.js';
 import * as repo from './company.repository.js';
 import { rankedCollection, searchRank } from './search.js';
-import { sameExternalIds, syncExternalIds } from '../../platform/db/external-ids.js';
+import { claimExternalId, findByExternalId, sameExternalIds, syncExternalIds } from '../../platform/db/external-ids.js';
 import { type CustomFieldLookup, type ValidateCustom, withCustomSortValues } from './custom-values.js';
 
 export interface CompanyServiceDeps {
@@ -36,6 +37,9 @@ export interface CompanyServiceDeps {
 }
 
 const ENTITY = 'company';
+const EXTERNAL = 'externalId.';
+/** the system of an `externalId.<system>` id property, else undefined */
+const systemOf = (idProperty: string) => (idProperty.startsWith(EXTERNAL) ? idProperty.slice(EXTERNAL.length) : undefined);
 const OBJECT_FIELDS = ['address', 'externalIds', 'custom'] as const;
 
 const refuseAllCustom: ValidateCustom = async (_, custom) => ({
@@ -82,14 +86,19 @@ export function createCompanyService(deps: CompanyServiceDeps) {
     return input.custom !== undefined || !current ? { ...out, custom: custom.values } : out;
   }
 
-  async function createIn(tx: Executor, ctx: RequestContext, raw: unknown): Promise<CompanyRow> {
+  /** Parsed, checked values of a new company with its defaults (owner the caller, team the caller's first). */
+  async function newValues(tx: Executor, ctx: RequestContext, raw: unknown): Promise<CompanyInsert> {
     const input = await check(tx, parse(CompanyCreate, raw) as CompanyCreateInput);
     assertOwnershipAssignable(ctx.actor, input);
-    const row = await repo.insertCompany(tx, {
+    return {
       ...input,
       ownerId: input.ownerId !== undefined ? input.ownerId : ctx.actor.type === 'user' ? ctx.actor.id : null,
       teamId: input.teamId !== undefined ? input.teamId : ctx.actor.teamIds[0] ?? null,
-    });
+    };
+  }
+
+  async function createIn(tx: Executor, ctx: RequestContext, raw: unknown): Promise<CompanyRow> {
+    const row = await repo.insertCompany(tx, await newValues(tx, ctx, raw));
     await written(tx, ctx, 'create', null, row);
     return row;
   }
@@ -146,18 +155,31 @@ export function createCompanyService(deps: CompanyServiceDeps) {
     return row;
   }
 
-  /** Finds the record an upsert or update addresses, locked, or undefined. */
-  async function lockByKey(tx: Executor, idProperty: string, record: Record<string, unknown>): Promise<CompanyRow | undefined> {
-    const key = record[idProperty];
-    if (typeof key !== 'string' || !key) throw validationFailed([{ path: idProperty, message: `is required to match by ${idProperty}` }]);
-    if (idProperty === 'id') {
-      if (!z.uuid().safeParse(key).success) throw validationFailed([{ path: 'id', message: 'must be a UUID' }]);
-      const row = await repo.lockCompany(tx, key);
-      return row && !row.deletedAt ? row : undefined;
-    }
-    return repo.lockCompanyByDomain(tx, key.trim().toLowerCase());
+  /** The value a record is matched by: `id`, `domain` or `externalIds.<system>` of the record. */
+  function keyOf(idProperty: string, record: Record<string, unknown>): string {
+    const system = systemOf(idProperty);
+    const ids = record.externalIds as Record<string, unknown> | undefined;
+    const key = system ? (ids && typeof ids === 'object' ? ids[system] : undefined) : record[idProperty];
+    const path = system ? `externalIds.${system}` : idProperty;
+    if (typeof key !== 'string' || !key.trim()) throw validationFailed([{ path, message: `is required to match by ${idProperty}` }]);
+    if (idProperty === 'id' && !z.uuid().safeParse(key).success) throw validationFailed([{ path: 'id', message: 'must be a UUID' }]);
+    return idProperty === 'domain' ? key.trim().toLowerCase() : key.trim();
   }
 
+  /** Finds the live record an upsert, update or delete addresses, locked, or undefined. */
+  async function lockByKey(tx: Executor, idProperty: string, record: Record<string, unknown>): Promise<CompanyRow | undefined> {
+    const key = keyOf(idProperty, record);
+    if (idProperty === 'domain') return repo.lockCompanyByDomain(tx, key);
+    const system = systemOf(idProperty);
+    const id = system ? await findByExternalId(tx, ENTITY, system, key) : key;
+    const row = id ? await repo.lockCompany(tx, id) : undefined;
+    return row && !row.deletedAt ? row : undefined;
+  }
+
+  /**
+   * INSERT … ON CONFLICT is the arbiter, never a lookup alone: by domain the partial unique index, by
+   * external id the claim in external_ids. The loser of a race matches the winner's record next round.
+   */
   async function upsertIn(tx: Executor, ctx: RequestContext, idProperty: string, record: Record<string, unknown>) {
     const { id: _id, ...fields } = record;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -167,15 +189,11 @@ export function createCompanyService(deps: CompanyServiceDeps) {
         return { id: r.row.id, status: (r.changed ? 'updated' : 'unchanged') as BatchStatus };
       }
       if (idProperty === 'id') throw notFound('Company');
-      const input = await check(tx, parse(CompanyCreate, fields) as CompanyCreateInput);
-      assertOwnershipAssignable(ctx.actor, input);
-      // INSERT … ON CONFLICT is the arbiter: if another transaction created the domain meanwhile,
-      // nothing is inserted and the next round updates that record instead.
-      const row = await repo.insertCompanyUnlessDomainTaken(tx, {
-        ...input,
-        ownerId: input.ownerId !== undefined ? input.ownerId : ctx.actor.type === 'user' ? ctx.actor.id : null,
-        teamId: input.teamId !== undefined ? input.teamId : ctx.actor.teamIds[0] ?? null,
-      });
+      const values = { ...(await newValues(tx, ctx, fields)), id: newId() };
+      const system = systemOf(idProperty);
+      let row: CompanyRow | undefined;
+      if (!system) row = await repo.insertCompanyUnlessDomainTaken(tx, values);
+      else if ((await claimExternalId(tx, ENTITY, system, keyOf(idProperty, record), values.id)) === values.id) row = await repo.insertCompany(tx, values);
       if (row) {
         await written(tx, ctx, 'create', null, row);
         return { id: row.id, status: 'created' as BatchStatus };
@@ -190,13 +208,7 @@ export function createCompanyService(deps: CompanyServiceDeps) {
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await lockByKey(tx, 'domain', record);
       if (existing) return { row: existing, created: false };
-      const input = await check(tx, parse(CompanyCreate, record) as CompanyCreateInput);
-      assertOwnershipAssignable(ctx.actor, input);
-      const row = await repo.insertCompanyUnlessDomainTaken(tx, {
-        ...input,
-        ownerId: input.ownerId !== undefined ? input.ownerId : ctx.actor.type === 'user' ? ctx.actor.id : null,
-        teamId: input.teamId !== undefined ? input.teamId : ctx.actor.teamIds[0] ?? null,
-      });
+      const row = await repo.insertCompanyUnlessDomainTaken(tx, await newValues(tx, ctx, record));
       if (row) {
         await written(tx, ctx, 'create', null, row);
         return { row, created: true };
@@ -297,7 +309,10 @@ export function createCompanyService(deps: CompanyServiceDeps) {
       req: { operation: 'create' | 'update' | 'upsert' | 'delete'; idProperty?: string | undefined; records: unknown[]; atomic?: boolean | undefined },
     ): Promise<BatchResult[]> {
       assertCan(ctx.actor, 'customers', 'write');
-      const idProperty = req.idProperty ?? 'id';
+      // REST checks it in the route schema; GraphQL passes any string, so the service checks it too
+      const key = CompanyIdProperty.safeParse(req.idProperty ?? 'id');
+      if (!key.success) throw validationFailed([{ path: 'idProperty', message: key.error.issues[0]?.message ?? 'is not valid' }]);
+      const idProperty = key.data;
       return inTransaction(db, (tx) =>
         runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, (t, raw) =>
           applyBatchOperation(t, req.operation, idProperty, raw, {

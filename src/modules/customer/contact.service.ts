@@ -18,7 +18,7 @@ import { applyPatch } from '../../platform/http/merge-patch.js';
 import { normalisePhones } from '../../platform/http/phone.js';
 import { type BatchResult, type BatchStatus, applyBatchOperation, runBatch } from '../../platform/http/batch.js';
 import {
-  ContactCreate, type ContactDto, ContactPatch, type ContactPatchInput, IDENTIFYING_FIELDS, toContactDto,
+  ContactCreate, type ContactDto, ContactIdProperty, ContactPatch, type ContactPatchInput, IDENTIFYING_FIELDS, toContactDto,
 } from './contact.schema.js';
 import { type ContactInsert, type ContactRow, contacts } from './contact.table.js';
 import { companies } from './company.table.js';
@@ -330,7 +330,10 @@ export function createContactService(deps: ContactServiceDeps) {
       req: { operation: 'create' | 'update' | 'upsert' | 'delete'; idProperty?: string | undefined; records: unknown[]; atomic?: boolean | undefined },
     ): Promise<BatchResult[]> {
       assertCan(ctx.actor, 'customers', 'write');
-      const idProperty = req.idProperty ?? 'id';
+      // REST checks it in the route schema; GraphQL passes any string, so the service checks it too
+      const key = ContactIdProperty.safeParse(req.idProperty ?? 'id');
+      if (!key.success) throw validationFailed([{ path: 'idProperty', message: key.error.issues[0]?.message ?? 'is not valid' }]);
+      const idProperty = key.data;
       return inTransaction(db, (tx) =>
         runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, (t, raw) =>
           applyBatchOperation(t, req.operation, idProperty, raw, {

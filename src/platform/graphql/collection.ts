@@ -1,6 +1,7 @@
 import type { FilterInput } from '../http/collection.js';
 import type { Page } from '../http/collection.js';
 import type { ParsedListQuery } from '../http/list-query.js';
+import { validationFailed } from '../errors/app-error.js';
 
 /** GraphQL filter input `{name: {eq: "x"}, employees: {in: [1, 2]}}` → the grammar's FilterInput. */
 export function filterFromGraphql(input: Record<string, Record<string, unknown> | null> | null | undefined): FilterInput | undefined {
@@ -27,11 +28,32 @@ export function filterFromGraphql(input: Record<string, Record<string, unknown> 
 
 export interface GraphqlListArgs {
   filter?: Record<string, Record<string, unknown> | null> | null;
-  sort?: { field: string; direction?: 'ASC' | 'DESC' | null }[] | null;
+  /** `custom` names a custom field's key (sorts by `custom.<key>`); where a schema offers it, one of the two */
+  sort?: { field?: string | null; custom?: string | null; direction?: 'ASC' | 'DESC' | null }[] | null;
   first?: number | null;
   after?: string | null;
   q?: string | null;
   includeDeleted?: boolean | null;
+}
+
+/**
+ * GraphQL sort inputs → REST's sort text (`-createdAt,custom.tier`), so one compiler checks both and an
+ * unknown custom key fails alike (validation_failed at path `sort`).
+ */
+function sortFromGraphql(sort: GraphqlListArgs['sort']): string | undefined {
+  if (!sort?.length) return undefined;
+  const parts = sort.map((s) => {
+    const hasField = s.field !== undefined && s.field !== null;
+    const hasCustom = s.custom !== undefined && s.custom !== null;
+    if (hasField === hasCustom) throw validationFailed([{ path: 'sort', message: 'each sort takes exactly one of field or custom' }], 'The sort is not valid');
+    // no custom key has other characters; a comma would smuggle another sort key into the REST text
+    if (hasCustom && !/^[A-Za-z0-9_]{1,100}$/.test(s.custom as string)) {
+      throw validationFailed([{ path: 'sort', message: `"custom.${s.custom}" is not a sortable field` }], 'The sort is not valid');
+    }
+    const name = hasCustom ? `custom.${s.custom}` : (s.field as string);
+    return s.direction === 'DESC' ? `-${name}` : name;
+  });
+  return parts.join(',');
 }
 
 /** Connection arguments → the same parameters REST's query string becomes. */
@@ -39,7 +61,7 @@ export function listParamsFromGraphql(a: GraphqlListArgs): ParsedListQuery {
   return {
     limit: a.first ?? undefined,
     cursor: a.after ?? undefined,
-    sort: a.sort?.length ? a.sort.map((s) => (s.direction === 'DESC' ? `-${s.field}` : s.field)).join(',') : undefined,
+    sort: sortFromGraphql(a.sort),
     filter: filterFromGraphql(a.filter),
     q: a.q ?? undefined,
     includeDeleted: a.includeDeleted ?? false,
