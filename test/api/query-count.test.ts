@@ -76,7 +76,10 @@ if ((contacts.json().results as { status: string }[]).filter((r) => r.status ===
 
 // Every fixture exists before the first subtest: tap runs subtests while top-level code goes on, and a
 // write in flight would be counted with the reads being measured.
-/** A contact with `n` activities and `n` open tasks, each owned by a different user. */
+const pipeline = await h.request({ method: 'POST', url: '/v1/pipelines', headers: admin.auth, payload: { name: 'QC pipeline', stages: [{ name: 'QC open', probability: 30 }] } });
+if (pipeline.statusCode !== 201) throw new Error(pipeline.body);
+
+/** A contact with `n` activities, `n` open tasks and `n` open deals, each owned by a different user. */
 async function contactWith(n: number): Promise<string> {
   const c = await h.request({ method: 'POST', url: '/v1/contacts', headers: admin.auth, payload: { firstName: `QC360 ${n}`, companyId: companyIds[n] } });
   const id = c.json().id as string;
@@ -86,6 +89,12 @@ async function contactWith(n: number): Promise<string> {
   ]).flat();
   const r = await h.request({ method: 'POST', url: '/v1/activities/batch', headers: admin.auth, payload: { operation: 'create', records } });
   if (r.statusCode !== 200) throw new Error(r.body);
+  const dealRecords = Array.from({ length: n }, (_, i) => ({
+    name: `qc deal ${i}`, pipelineId: pipeline.json().id, stageId: pipeline.json().stages[0].id, contactIds: [id],
+    companyId: companyIds[i], ownerId: owners[i]?.id,
+  }));
+  const d = await h.request({ method: 'POST', url: '/v1/deals/batch', headers: admin.auth, payload: { operation: 'create', records: dealRecords, atomic: true } });
+  if (d.statusCode !== 200) throw new Error(d.body);
   return id;
 }
 
@@ -134,7 +143,7 @@ t.test('GraphQL contacts { company { name } owner { name } }: same statement cou
 });
 
 
-t.test('REST 360: the same statement count for a contact with 2 or 20 activities and tasks', async (t) => {
+t.test('REST 360: the same statement count for a contact with 2 or 20 activities, tasks and deals', async (t) => {
   const view = (id: string) => counter.take(async () => (await h.request({ method: 'GET', url: `/v1/contacts/${id}/360`, headers: admin.auth })).json());
   await view(few);
   const a = await view(few);
@@ -142,10 +151,12 @@ t.test('REST 360: the same statement count for a contact with 2 or 20 activities
   t.equal(a.result.recentActivities.length, 4);
   t.equal(b.result.recentActivities.length, 10);
   t.equal(b.result.openTasks.length, 20);
+  t.equal(a.result.openDeals.length, 2);
+  t.equal(b.result.openDeals.length, 20);
   t.match(b.result.company, { name: /^QC Company/ });
   t.ok(a.statements > 0);
-  t.equal(b.statements, a.statements, `20+20: ${b.statements} statements, 2+2: ${a.statements}`);
-  t.ok(b.statements <= 4, 'contact, company, recent activities, open tasks');
+  t.equal(b.statements, a.statements, `20+20+20: ${b.statements} statements, 2+2+2: ${a.statements}`);
+  t.ok(b.statements <= 5, 'contact, company, recent activities, open tasks, open deals');
 });
 
 const VIEW = `query($id: ID!) { contact360(id: $id) {
@@ -153,9 +164,10 @@ const VIEW = `query($id: ID!) { contact360(id: $id) {
   company { name }
   recentActivities { id owner { name } contact { id } }
   openTasks { id owner { name } company { name } }
+  openDeals { id owner { name } company { name } contacts { id } stage { name } }
 } }`;
 
-t.test('GraphQL contact360 with nested owners: the same statement count for 2 or 20 of each', async (t) => {
+t.test('GraphQL contact360 with nested owners and deals: the same statement count for 2 or 20 of each', async (t) => {
   const view = (id: string) => counter.take(async () => (await h.gql(admin, VIEW, { id })).body);
   await view(few);
   const a = await view(few);
@@ -163,6 +175,8 @@ t.test('GraphQL contact360 with nested owners: the same statement count for 2 or
   t.same(b.result.errors, undefined);
   const v = b.result.data?.contact360;
   t.equal(v.openTasks.length, 20);
+  t.equal(v.openDeals.length, 20);
+  t.ok(v.openDeals.every((x: { owner: { name: string } | null; stage: { name: string } }) => x.owner?.name.startsWith('Owner') && x.stage.name === 'QC open'), 'deal owners and stages resolved');
   t.ok(v.recentActivities.every((x: { owner: { name: string } | null }) => x.owner?.name.startsWith('Owner')), 'activity owners resolved');
   t.equal(new Set(v.openTasks.map((x: { owner: { name: string } }) => x.owner.name)).size, 20, 'twenty distinct task owners');
   t.ok(a.statements > 0);
