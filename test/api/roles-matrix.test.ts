@@ -266,7 +266,7 @@ const gqlCases: Case[] = [
     name: 'upsertCompanies', allowed: WRITERS, writes: true,
     build: async () => {
       const domain = `${unique()}.matrix.example`;
-      return { request: gql('mutation($r: [JSON!]!) { upsertCompanies(idProperty: domain, records: $r) { status } }', { r: [{ domain, name: 'Upserted' }] }), state: countWhere('companies', 'domain', domain) };
+      return { request: gql('mutation($r: [JSON!]!) { upsertCompanies(idProperty: "domain", records: $r) { status } }', { r: [{ domain, name: 'Upserted' }] }), state: countWhere('companies', 'domain', domain) };
     },
   },
   {
