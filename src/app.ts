@@ -25,6 +25,7 @@ import { auditRoutes } from './platform/audit/audit.routes.js';
 import { type Module, customerModule } from './modules/customer/index.js';
 import { identityModule } from './modules/identity/index.js';
 import { pipelineModule } from './modules/pipeline/index.js';
+import { integrationModule } from './modules/integration/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -54,7 +55,8 @@ export function createModules(o: {
   const identity = identityModule(o);
   const customer = customerModule({ config: o.config, db: o.db, users: identity.services.users });
   const pipeline = pipelineModule({ config: o.config, db: o.db, users: identity.services.users, customer: customer.services });
-  const all: { routes: FastifyPluginAsync; graphql: GraphqlModule; workers?: Module['workers'] }[] = [identity, customer, pipeline];
+  const integration = integrationModule({ config: o.config, db: o.db });
+  const all: { routes: FastifyPluginAsync; graphql: GraphqlModule; workers?: Module['workers'] }[] = [identity, customer, pipeline, integration];
   return { identity, all };
 }
 

@@ -1,4 +1,4 @@
-import { index, integer, jsonb, numeric, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, numeric, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { customColumn, ownershipColumns, recordColumns } from '../../platform/db/columns.js';
 
@@ -29,6 +29,10 @@ export const companies = pgTable(
     custom: customColumn(),
     /** name and domain normalised by search.ts; written by the service on every write */
     searchText: text('search_text').notNull().default(''),
+    /** set when this company was merged into another (soft-deleted then) */
+    mergedIntoId: uuid('merged_into_id'),
+    /** the name normalised by search.ts, for duplicate detection by trigram similarity */
+    nameKey: text('name_key').notNull().default(''),
   },
   (t) => [
     // Unique among live companies only: a deleted company must not block its domain forever.
@@ -42,6 +46,7 @@ export const companies = pgTable(
     index('companies_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
     index('companies_domain_trgm_idx').using('gin', sql`${t.domain} gin_trgm_ops`),
     index('companies_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
+    index('companies_name_key_trgm_idx').using('gin', sql`${t.nameKey} gin_trgm_ops`),
     // Custom-field filters compile eq/in to containment (custom @> '{"tier":"gold"}'), which this
     // one index serves for every key, present or future, without per-definition DDL (custom-values.ts).
     index('companies_custom_idx').using('gin', sql`${t.custom} jsonb_path_ops`),

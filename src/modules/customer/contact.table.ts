@@ -1,6 +1,6 @@
 import { boolean, index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
-import { customColumn, ownershipColumns, recordColumns } from '../../platform/db/columns.js';
+import { customColumn, ownershipColumns, recordColumns, ts } from '../../platform/db/columns.js';
 import { type AddressValue, companies } from './company.table.js';
 
 export const LIFECYCLE_STAGES = ['subscriber', 'lead', 'opportunity', 'customer', 'churned', 'other'] as const;
@@ -25,6 +25,13 @@ export const contacts = pgTable(
     emailOptIn: boolean('email_opt_in').notNull().default(false),
     smsOptIn: boolean('sms_opt_in').notNull().default(false),
     consentSource: text('consent_source'),
+    /** when emailOptIn / smsOptIn last changed (consent records need the time, not only the state) */
+    emailOptInAt: ts('email_opt_in_at'),
+    smsOptInAt: ts('sms_opt_in_at'),
+    /** set when this contact was merged into another (soft-deleted then): GET answers 404 naming it */
+    mergedIntoId: uuid('merged_into_id'),
+    /** first and last name normalised by search.ts, for duplicate detection by trigram similarity */
+    nameKey: text('name_key').notNull().default(''),
     ...ownershipColumns(),
     custom: customColumn(),
     /** names, emails and phones normalised by search.ts; written by the service on every write */
@@ -41,6 +48,8 @@ export const contacts = pgTable(
     index('contacts_team_idx').on(t.teamId),
     index('contacts_tags_idx').using('gin', t.tags),
     index('contacts_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
+    index('contacts_name_key_trgm_idx').using('gin', sql`${t.nameKey} gin_trgm_ops`),
+    index('contacts_phone_idx').on(t.phone),
     // custom-field filters compile to jsonb containment (custom-values.ts), served by this one index
     index('contacts_custom_idx').using('gin', sql`${t.custom} jsonb_path_ops`),
   ],

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { MercuriusLoaders } from 'mercurius';
 import type { Config } from '../../config.js';
 import type { Executor } from '../../platform/db/client.js';
-import { type GraphqlModule, mergeResolvers } from '../../platform/graphql/index.js';
+import { type GraphqlModule, mergeLoaders, mergeResolvers } from '../../platform/graphql/index.js';
 import { createCompanyService } from './company.service.js';
 import { companyRoutes } from './company.routes.js';
 import { companyResolvers, companyLoaders } from './company.resolvers.js';
@@ -60,30 +59,42 @@ export function customerModule({ config, db, users }: { config: Config; db: Exec
     companies: (ctx, ids) => companies.getMany(ctx, ids),
     validateCustom: customFields.validateCustom, customFields: customFields.filterFields,
   });
-  const companyL = companyLoaders(companies) as Record<string, object>;
-  const contactL = contactLoaders(contacts, companies) as Record<string, object>;
   const activities = createActivityService({
     db, owners: (ids) => users.summaries(ids), companies: (ctx, ids) => companies.getMany(ctx, ids),
   });
   const timeline = createTimelineService({
     db, contact: (ctx, id) => contacts.get(ctx, id), companies: (ctx, ids) => companies.getMany(ctx, ids),
   });
+  const routes: FastifyPluginAsync[] = [
+    async (app) => app.register(companyRoutes, { companies }),
+    async (app) => app.register(contactRoutes, { contacts }),
+    async (app) => app.register(customFieldRoutes, { customFields }),
+    async (app) => app.register(activityRoutes, { activities }),
+    async (app) => app.register(timelineRoutes, { timeline }),
+  ];
+  // loaders merge per type: Company.owner comes from companyLoaders and Company.contacts from contactLoaders
+  const graphql: GraphqlModule[] = [
+    { resolvers: companyResolvers(companies), loaders: companyLoaders(companies) },
+    { resolvers: customFieldResolvers(customFields) },
+    { resolvers: contactResolvers(contacts), loaders: contactLoaders(contacts, companies) },
+    { resolvers: activityResolvers(activities), loaders: activityLoaders(activities) },
+    { resolvers: timelineResolvers(timeline) },
+  ];
+
+  // ---- orders and loyalty (order.*, loyalty.*) ----
+
+  // ---- feedback and consent (feedback.*, consent.*) ----
+
+  // ---- duplicates and merge (duplicate.*, merge.*) ----
+
   return {
     services: { companies, contacts, customFields, activities, timeline },
     routes: (async (app) => {
-      await app.register(companyRoutes, { companies });
-      await app.register(contactRoutes, { contacts });
-      await app.register(customFieldRoutes, { customFields });
-      await app.register(activityRoutes, { activities });
-      await app.register(timelineRoutes, { timeline });
+      for (const r of routes) await app.register(r);
     }) as FastifyPluginAsync,
     graphql: {
-      resolvers: mergeResolvers([
-        { resolvers: companyResolvers(companies) }, { resolvers: customFieldResolvers(customFields) }, { resolvers: contactResolvers(contacts) },
-        { resolvers: activityResolvers(activities) }, { resolvers: timelineResolvers(timeline) },
-      ]),
-      // Company.owner comes from companyLoaders and Company.contacts from contactLoaders: merged per type
-      loaders: { ...companyL, ...contactL, ...activityLoaders(activities), Company: { ...companyL.Company, ...contactL.Company } } as MercuriusLoaders,
+      resolvers: mergeResolvers(graphql),
+      loaders: mergeLoaders(graphql.map((g) => g.loaders)),
     },
   } satisfies Module & { services: unknown };
 }
