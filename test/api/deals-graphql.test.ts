@@ -1,43 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import type pg from 'pg';
-import type { PGlite } from '@electric-sql/pglite';
-import type { Database } from '../../src/platform/db/client.js';
 import { startTestApp } from '../helpers/app.js';
+import { countStatements } from '../helpers/statements.js';
 import { createTestDatabase } from '../helpers/database.js';
 
 // Deals over POST /graphql: the same service as REST (rules, errors, versions), the relations
 // (company, contacts, owner, pipeline, stage, Contact.deals, Company.deals) through loaders that run
 // one statement per relation whatever the page size, history, and batches.
-
-/** Counts the SQL statements the app sends (as test/api/query-count.test.ts does). */
-function countStatements(database: Database) {
-  let n = 0;
-  const client = (database.db as unknown as { $client: unknown }).$client;
-  if (database.kind === 'postgres') {
-    (client as pg.Pool).on('connect', (conn) => {
-      const query = conn.query.bind(conn) as (...a: unknown[]) => unknown;
-      conn.query = ((...args: unknown[]) => {
-        n++;
-        return query(...args);
-      }) as typeof conn.query;
-    });
-  } else {
-    const lite = client as PGlite;
-    for (const method of ['query', 'exec'] as const) {
-      const original = lite[method].bind(lite) as (...a: unknown[]) => Promise<unknown>;
-      (lite as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-        n++;
-        return original(...args);
-      };
-    }
-  }
-  return async <T>(fn: () => Promise<T>) => {
-    const start = n;
-    const result = await fn();
-    return { result, statements: n - start };
-  };
-}
 
 const database = await createTestDatabase();
 const measure = countStatements(database.database);

@@ -1,42 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import type pg from 'pg';
-import type { PGlite } from '@electric-sql/pglite';
-import type { Database } from '../../src/platform/db/client.js';
 import { startTestApp } from '../helpers/app.js';
+import { countStatements } from '../helpers/statements.js';
 import { createTestDatabase } from '../helpers/database.js';
 
 // Leads over POST /graphql: the same service, rules and codes as REST; relations through loaders,
 // so a page of leads with their owners costs the same statements whatever its size.
-
-/** Counts SQL statements at the driver, as test/api/query-count.test.ts explains. */
-function countStatements(database: Database) {
-  let n = 0;
-  const client = (database.db as unknown as { $client: unknown }).$client;
-  if (database.kind === 'postgres') {
-    (client as pg.Pool).on('connect', (conn) => {
-      const query = conn.query.bind(conn) as (...a: unknown[]) => unknown;
-      conn.query = ((...args: unknown[]) => {
-        n++;
-        return query(...args);
-      }) as typeof conn.query;
-    });
-  } else {
-    const lite = client as PGlite;
-    for (const method of ['query', 'exec'] as const) {
-      const original = lite[method].bind(lite) as (...a: unknown[]) => Promise<unknown>;
-      (lite as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-        n++;
-        return original(...args);
-      };
-    }
-  }
-  return async (fn: () => Promise<unknown>) => {
-    const start = n;
-    await fn();
-    return n - start;
-  };
-}
 
 const database = await createTestDatabase();
 const statementsOf = countStatements(database.database);
@@ -144,9 +113,9 @@ t.test('Lead.owner through a loader: the same statements for 2 leads as for 12',
   for (let i = 0; i < 12; i++) await create({ firstName: `Owned${i}`, lastName: `${tag}-own` }, owner);
   const QUERY = `query($first: Int, $f: LeadFilter) { leads(first: $first, filter: $f) { edges { node { id owner { name email } convertedContact { id } convertedCompany { id } convertedDeal { id } } } } }`;
   let page: { data: Record<string, any> | null } = { data: null };
-  const small = await statementsOf(async () => { page = await gql(QUERY, { first: 2, f: { lastName: { eq: `${tag}-own` } } }); });
+  const small = (await statementsOf(async () => { page = await gql(QUERY, { first: 2, f: { lastName: { eq: `${tag}-own` } } }); })).statements;
   t.same(page.data?.leads.edges[0].node.owner, { name: 'Owner Person', email: `owner.${tag}@example.com` });
-  const large = await statementsOf(async () => { page = await gql(QUERY, { first: 12, f: { lastName: { eq: `${tag}-own` } } }); });
+  const large = (await statementsOf(async () => { page = await gql(QUERY, { first: 12, f: { lastName: { eq: `${tag}-own` } } }); })).statements;
   t.equal(page.data?.leads.edges.length, 12);
   t.ok(page.data?.leads.edges.every((e: { node: { owner: { name: string } } }) => e.node.owner.name === 'Owner Person'));
   t.equal(large, small, `no N+1: ${small} statements either way`);

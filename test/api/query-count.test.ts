@@ -1,55 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import type pg from 'pg';
-import type { PGlite } from '@electric-sql/pglite';
-import type { Database } from '../../src/platform/db/client.js';
 import { users } from '../../src/modules/identity/identity.table.js';
 import { startTestApp } from '../helpers/app.js';
+import { countStatements } from '../helpers/statements.js';
 import { createTestDatabase } from '../helpers/database.js';
 
 // No N+1: the 360 view and a contacts list with include=company,owner (REST) or company { } owner { }
 // (GraphQL) run the same number of SQL statements whatever the page size or the amount of data.
-//
-// How statements are counted: at the driver, below drizzle, on the very client objects the app uses.
-//  - PostgreSQL: `database.db.$client` is the app's pg.Pool. A 'connect' listener, installed before the
-//    app opens any connection, wraps `query` on every physical connection the pool creates, so every
-//    statement sent by pool.query() and by checked-out clients (transactions) is counted exactly once.
-//  - PGlite: `$client` is the one PGlite instance; drizzle sends every statement through its `query`
-//    (and raw SQL through `exec`), so both are wrapped on the instance.
-// pg_stat_statements would count on the server, but it is not available on every test server.
+// Statements are counted at the driver (test/helpers/statements.ts).
 
-function countStatements(database: Database): { take<T>(fn: () => Promise<T>): Promise<{ result: T; statements: number }> } {
-  let n = 0;
-  const client = (database.db as unknown as { $client: unknown }).$client;
-  if (database.kind === 'postgres') {
-    (client as pg.Pool).on('connect', (conn) => {
-      const query = conn.query.bind(conn) as (...a: unknown[]) => unknown;
-      conn.query = ((...args: unknown[]) => {
-        n++;
-        return query(...args);
-      }) as typeof conn.query;
-    });
-  } else {
-    const lite = client as PGlite;
-    for (const method of ['query', 'exec'] as const) {
-      const original = lite[method].bind(lite) as (...a: unknown[]) => Promise<unknown>;
-      (lite as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-        n++;
-        return original(...args);
-      };
-    }
-  }
-  return {
-    async take(fn) {
-      const start = n;
-      const result = await fn();
-      return { result, statements: n - start };
-    },
-  };
-}
 
 const db = await createTestDatabase();
-const counter = countStatements(db.database);
+const count = countStatements(db.database);
+const counter = { take: count };
 const h = await startTestApp({ db });
 t.teardown(async () => {
   await h.close();
