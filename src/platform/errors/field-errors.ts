@@ -1,7 +1,7 @@
 import type { FieldError } from './app-error.js';
 
 /** Fields no client may write: the service owns them (API.md §1). */
-export const READ_ONLY_FIELDS = new Set(['id', 'version', 'createdAt', 'updatedAt', 'deletedAt', 'mergedIntoId']);
+export const READ_ONLY_FIELDS = new Set(['id', 'version', 'createdAt', 'updatedAt', 'deletedAt', 'mergedIntoId', 'emailOptInAt', 'smsOptInAt']);
 
 interface IssueLike {
   code?: string;
