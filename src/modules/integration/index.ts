@@ -3,6 +3,13 @@ import type { Config } from '../../config.js';
 import type { Executor } from '../../platform/db/client.js';
 import { type GraphqlModule, mergeLoaders, mergeResolvers } from '../../platform/graphql/index.js';
 import type { Module } from '../customer/index.js';
+import { createFeedService } from './feed.service.js';
+import { feedRoutes } from './feed.routes.js';
+import { feedResolvers } from './feed.resolvers.js';
+import { createDeliveryService } from './delivery.service.js';
+import { createWebhookService } from './webhook.service.js';
+import { webhookRoutes } from './webhook.routes.js';
+import { webhookResolvers } from './webhook.resolvers.js';
 
 export interface IntegrationModuleDeps {
   config: Config;
@@ -20,11 +27,21 @@ export function integrationModule({ config, db }: IntegrationModuleDeps) {
   void config; void db;
 
   // ---- change feed (feed.*) ----
+  const feed = createFeedService({ db });
+  routes.push(async (app) => app.register(feedRoutes, { feed }));
+  graphql.push({ resolvers: feedResolvers(feed) });
 
   // ---- webhooks and deliveries (webhook.*, delivery.*) ----
+  const deliveries = createDeliveryService({ allowPrivateNetworks: config.webhookAllowPrivateNetworks });
+  const webhooks = createWebhookService({ db, allowPrivateNetworks: config.webhookAllowPrivateNetworks, deliveries });
+  routes.push(async (app) => app.register(webhookRoutes, { webhooks }));
+  graphql.push({ resolvers: webhookResolvers(webhooks) });
+  // both steps take the database they are given and coordinate through it (cursor row lock, SKIP LOCKED)
+  workers.push({ name: 'webhook fan-out', intervalMs: 1000, run: (x) => deliveries.fanOut(x) });
+  workers.push({ name: 'webhook delivery', intervalMs: 1000, run: (x) => deliveries.deliverDue(x) });
 
   return {
-    services: {},
+    services: { feed, webhooks, deliveries },
     routes: (async (app) => {
       for (const r of routes) await app.register(r);
     }) as FastifyPluginAsync,
