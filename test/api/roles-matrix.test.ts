@@ -78,8 +78,8 @@ interface Case {
   allowed: readonly Role[];
   /** status of a permitted REST call; GraphQL answers 200 */
   status?: number;
-  /** a permitted call writes exactly one audit row */
-  writes: boolean;
+  /** a permitted call writes exactly one audit row; a number: that many (a merge audits each record it changes) */
+  writes: boolean | number;
   /** what a refusal of these roles must say besides `forbidden` (a field-level refusal names the field) */
   refusal?: { roles: readonly Role[]; expect: Record<string, unknown> };
   build(caller: TestUser, permitted: boolean): Promise<Built>;
@@ -150,6 +150,15 @@ const restCases: Case[] = [
     build: async (_c, permitted) => {
       const id = permitted ? await deletedCompany() : shared.deleted;
       return { request: rest('POST', `/v1/companies/${id}/restore`), state: companyState(id) };
+    },
+  },
+  { name: 'GET /v1/companies/duplicates', allowed: ALL, status: 200, writes: false, build: async () => ({ request: rest('GET', '/v1/companies/duplicates') }) },
+  {
+    // the duplicate's deletion and the merge itself: two audit rows (nothing to fill, no links)
+    name: 'POST /v1/companies/merge', allowed: WRITERS, status: 200, writes: 2,
+    build: async (caller, permitted) => {
+      const ids = permitted ? [await newCompany({ ownerId: caller.id }), await newCompany({ ownerId: caller.id })] : [shared.company, await newCompany()];
+      return { request: rest('POST', '/v1/companies/merge', { primaryId: ids[0], duplicateIds: [ids[1]] }), state: companyState(ids[1] as string) };
     },
   },
   { name: 'GET /v1/me', allowed: ALL, status: 200, writes: false, build: async () => ({ request: rest('GET', '/v1/me') }) },
@@ -297,6 +306,14 @@ const gqlCases: Case[] = [
       return { request: gql('mutation($id: ID!) { restoreCompany(id: $id) { id } }', { id }), state: companyState(id) };
     },
   },
+  { name: 'companyDuplicates', allowed: ALL, writes: false, build: async () => ({ request: gql('{ companyDuplicates(first: 1) { edges { node { companyIds } } } }') }) },
+  {
+    name: 'mergeCompanies', allowed: WRITERS, writes: 2,
+    build: async (caller, permitted) => {
+      const ids = permitted ? [await newCompany({ ownerId: caller.id }), await newCompany({ ownerId: caller.id })] : [shared.company, await newCompany()];
+      return { request: gql('mutation($p: ID!, $d: [ID!]!) { mergeCompanies(primaryId: $p, duplicateIds: $d) { id } }', { p: ids[0], d: [ids[1]] }), state: companyState(ids[1] as string) };
+    },
+  },
   { name: 'me', allowed: ALL, writes: false, build: async () => ({ request: gql('{ me { id } }') }) },
   { name: 'users', allowed: MANAGERIAL, writes: false, build: async () => ({ request: gql('{ users(first: 1) { edges { node { id } } } }') }) },
   { name: 'user', allowed: MANAGERIAL, writes: false, build: async () => ({ request: gql('query($id: ID!) { user(id: $id) { id } }', { id: shared.user }) }) },
@@ -399,7 +416,8 @@ async function cell(t: Test, c: Case, role: Role, graphql: boolean) {
     } else {
       t.equal(res.statusCode, c.status, `${role} may (${res.statusCode === c.status ? 'ok' : res.body})`);
     }
-    t.equal(audit, c.writes ? 1 : 0, `${role}: ${c.writes ? 'one audit row' : 'a read writes no audit row'}`);
+    const rows = typeof c.writes === 'number' ? c.writes : c.writes ? 1 : 0;
+    t.equal(audit, rows, `${role}: ${rows ? `${rows} audit row(s)` : 'a read writes no audit row'}`);
     return;
   }
   const problem = graphql ? body?.errors?.[0]?.extensions : body;

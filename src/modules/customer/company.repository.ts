@@ -4,6 +4,7 @@ import type { Executor } from '../../platform/db/client.js';
 import type { CollectionSpec, CompiledList } from '../../platform/http/collection.js';
 import { type CompanyInsert, type CompanyRow, companies } from './company.table.js';
 import { searchCondition, searchTextOf } from './search.js';
+import { companyNameKey } from './duplicate.repository.js';
 
 // Queries only. Every function takes the executor first; permissions are the service's business.
 
@@ -92,7 +93,7 @@ export async function countCompanies(
 }
 
 export async function insertCompany(tx: Executor, values: CompanyInsert): Promise<CompanyRow> {
-  const rows = await tx.insert(companies).values({ ...values, searchText: companySearchText(values) }).returning();
+  const rows = await tx.insert(companies).values({ ...values, searchText: companySearchText(values), nameKey: companyNameKey(values) }).returning();
   return rows[0] as CompanyRow;
 }
 
@@ -100,7 +101,7 @@ export async function insertCompany(tx: Executor, values: CompanyInsert): Promis
 export async function insertCompanyUnlessDomainTaken(tx: Executor, values: CompanyInsert): Promise<CompanyRow | undefined> {
   const rows = await tx
     .insert(companies)
-    .values({ ...values, searchText: companySearchText(values) })
+    .values({ ...values, searchText: companySearchText(values), nameKey: companyNameKey(values) })
     .onConflictDoNothing({ target: companies.domain, where: isNull(companies.deletedAt) })
     .returning();
   return rows[0];

@@ -21,6 +21,8 @@ import {
 } from './company.schema.js';
 import { type CompanyInsert, type CompanyRow, companies } from './company.table.js';
 import * as repo from './company.repository.js';
+import { companyNameKey, refreshCompanyCandidates } from './duplicate.repository.js';
+import { mergedConflict, mergedInto } from './merge.schema.js';
 import { rankedCollection, searchRank } from './search.js';
 import { claimExternalId, findByExternalId, sameExternalIds, syncExternalIds } from '../../platform/db/external-ids.js';
 import { type CustomFieldLookup, type ValidateCustom, withCustomSortValues } from './custom-values.js';
@@ -117,7 +119,10 @@ export function createCompanyService(deps: CompanyServiceDeps) {
     const changes = applyPatch(current as unknown as Record<string, unknown>, patch, OBJECT_FIELDS);
     if (Object.keys(changes).length === 0) return { row: current, changed: false };
     const searchText = repo.companySearchText({ ...current, ...changes });
-    const row = await repo.updateCompany(tx, current.id, searchText !== current.searchText ? { ...changes, searchText } : changes);
+    const nameKey = companyNameKey({ ...current, ...changes });
+    const row = await repo.updateCompany(tx, current.id, {
+      ...changes, ...(searchText !== current.searchText ? { searchText } : {}), ...(nameKey !== current.nameKey ? { nameKey } : {}),
+    });
     await written(tx, ctx, 'update', current, row);
     return { row, changed: true };
   }
@@ -139,11 +144,12 @@ export function createCompanyService(deps: CompanyServiceDeps) {
     await recordAudit(tx, ctx, { action, entityType: ENTITY, entityId: after.id, before: b, after: a });
     const type = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored' }[action] ?? action;
     await emit(tx, ctx, { type: `${ENTITY}.${type}`, entityType: ENTITY, entityId: after.id, before: b, after: a });
+    await refreshCompanyCandidates(tx, after, before);
   }
 
   async function lockLive(tx: Executor, id: string): Promise<CompanyRow> {
     const row = await repo.lockCompany(tx, id);
-    if (!row || row.deletedAt) throw notFound('Company');
+    if (!row || row.deletedAt) throw notFound('Company', mergedInto(row));
     return row;
   }
 
@@ -243,7 +249,7 @@ export function createCompanyService(deps: CompanyServiceDeps) {
       const scope = assertCan(ctx.actor, 'customers', 'read');
       if (o.includeDeleted) assertManagerial(ctx.actor, 'read deleted records');
       const row = await repo.findCompany(db, id, scopeCondition(ctx.actor, scope, repo.ownedColumns));
-      if (!row || (row.deletedAt && !o.includeDeleted)) throw notFound('Company');
+      if (!row || (row.deletedAt && !o.includeDeleted)) throw notFound('Company', mergedInto(row));
       return (await withIncludes([toCompanyDto(row)], o.include))[0] as CompanyDto;
     },
 
@@ -297,6 +303,7 @@ export function createCompanyService(deps: CompanyServiceDeps) {
         const current = await repo.lockCompany(tx, id);
         if (!current) throw notFound('Company');
         if (!current.deletedAt) return current; // already live: restoring again changes nothing
+        if (current.mergedIntoId) throw mergedConflict('company', current.mergedIntoId);
         const restored = await repo.updateCompany(tx, id, { deletedAt: null });
         await written(tx, ctx, 'restore', current, restored);
         return restored;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Uuid, ownershipFields, recordFields, recordDtoFields,
+  Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Timestamp, Uuid, iso, ownershipFields, recordFields, recordDtoFields,
 } from '../../platform/http/common.schema.js';
 import { MAX_BATCH } from '../../platform/http/batch.js';
 import { UserSummary } from '../identity/index.js';
@@ -78,6 +78,8 @@ export const Contact = z
     emailOptIn: z.boolean(),
     smsOptIn: z.boolean(),
     consentSource: z.string().nullable(),
+    emailOptInAt: Timestamp.nullable().describe('read-only: when emailOptIn last changed, by any write'),
+    smsOptInAt: Timestamp.nullable().describe('read-only: when smsOptIn last changed, by any write'),
     ...ownershipFields,
     custom: CustomValues,
     company: Company.nullable().optional().describe('with include=company'),
@@ -129,6 +131,8 @@ export function toContactDto(r: ContactRow): ContactDto {
     emailOptIn: r.emailOptIn,
     smsOptIn: r.smsOptIn,
     consentSource: r.consentSource,
+    emailOptInAt: iso(r.emailOptInAt),
+    smsOptInAt: iso(r.smsOptInAt),
     ownerId: r.ownerId,
     teamId: r.teamId,
     custom: r.custom,

@@ -25,6 +25,8 @@ import { companies } from './company.table.js';
 import type { CompanyDto } from './company.schema.js';
 import { rankedCollection, searchTextOf } from './search.js';
 import * as repo from './contact.repository.js';
+import { contactNameKey, refreshContactCandidates } from './duplicate.repository.js';
+import { mergedConflict, mergedInto } from './merge.schema.js';
 import { type CustomFieldLookup, type ValidateCustom, withCustomSortValues } from './custom-values.js';
 
 export interface ContactServiceDeps {
@@ -59,6 +61,18 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
 type Values = Partial<Pick<ContactRow, 'firstName' | 'lastName' | 'email' | 'phone' | 'additionalEmails' | 'additionalPhones'>>;
 const searchText = (v: Values) =>
   searchTextOf([v.firstName, v.lastName, v.email, v.additionalEmails ?? [], v.phone, v.additionalPhones ?? []]);
+/** search_text of a contact, for the merge, which writes the surviving contact itself */
+export const contactSearchText = searchText;
+
+/**
+ * Consent records need when each opt-in was last decided, whichever door the write came through
+ * (REST, GraphQL, batch, upsert, unsubscribe links). Given a create's input or an update's changes:
+ * a flag present there was decided now.
+ */
+const consentTimes = (v: { emailOptIn?: boolean | undefined; smsOptIn?: boolean | undefined }, at = new Date()) => ({
+  ...(v.emailOptIn !== undefined ? { emailOptInAt: at } : {}),
+  ...(v.smsOptIn !== undefined ? { smsOptInAt: at } : {}),
+});
 
 export function createContactService(deps: ContactServiceDeps) {
   const { db } = deps;
@@ -100,9 +114,11 @@ export function createContactService(deps: ContactServiceDeps) {
     assertOwnershipAssignable(ctx.actor, input);
     return {
       ...input,
+      ...consentTimes(input),
       ownerId: input.ownerId !== undefined ? input.ownerId : ctx.actor.type === 'user' ? ctx.actor.id : null,
       teamId: input.teamId !== undefined ? input.teamId : ctx.actor.teamIds[0] ?? null,
       searchText: searchText(input),
+      nameKey: contactNameKey(input),
     };
   }
 
@@ -125,8 +141,11 @@ export function createContactService(deps: ContactServiceDeps) {
     }
     const changes = applyPatch(current as unknown as Record<string, unknown>, patch, OBJECT_FIELDS) as Partial<ContactInsert>;
     if (Object.keys(changes).length === 0) return { row: current, changed: false };
+    Object.assign(changes, consentTimes(changes));
     const text = searchText({ ...current, ...changes });
     if (text !== current.searchText) changes.searchText = text;
+    const nameKey = contactNameKey({ ...current, ...changes });
+    if (nameKey !== current.nameKey) changes.nameKey = nameKey;
     const row = await repo.updateContact(tx, current.id, changes);
     await written(tx, ctx, 'update', current, row);
     return { row, changed: true };
@@ -149,11 +168,12 @@ export function createContactService(deps: ContactServiceDeps) {
     await recordAudit(tx, ctx, { action, entityType: ENTITY, entityId: after.id, before: b, after: a });
     const type = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored' }[action] ?? action;
     await emit(tx, ctx, { type: `${ENTITY}.${type}`, entityType: ENTITY, entityId: after.id, before: b, after: a });
+    await refreshContactCandidates(tx, after, before);
   }
 
   async function lockLive(tx: Executor, id: string): Promise<ContactRow> {
     const row = await repo.lockContact(tx, id);
-    if (!row || row.deletedAt) throw notFound('Contact');
+    if (!row || row.deletedAt) throw notFound('Contact', mergedInto(row));
     return row;
   }
 
@@ -273,7 +293,7 @@ export function createContactService(deps: ContactServiceDeps) {
       const scope = assertCan(ctx.actor, 'customers', 'read');
       if (o.includeDeleted) assertManagerial(ctx.actor, 'read deleted records');
       const row = await repo.findContact(db, id, scopeCondition(ctx.actor, scope, repo.ownedColumns));
-      if (!row || (row.deletedAt && !o.includeDeleted)) throw notFound('Contact');
+      if (!row || (row.deletedAt && !o.includeDeleted)) throw notFound('Contact', mergedInto(row));
       return (await withIncludes(ctx, [toContactDto(row)], o.include))[0] as ContactDto;
     },
 
@@ -306,6 +326,12 @@ export function createContactService(deps: ContactServiceDeps) {
       return toContactDto(r.row);
     },
 
+    /** For writes inside another use case's transaction (unsubscribe links): a merge patch of a live contact, audited and emitted like PATCH. */
+    async patchIn(tx: Executor, ctx: RequestContext, id: string, patch: Record<string, unknown>): Promise<ContactDto> {
+      assertCan(ctx.actor, 'customers', 'write');
+      return toContactDto((await updateIn(tx, ctx, await lockLive(tx, id), patch)).row);
+    },
+
     async remove(ctx: RequestContext, id: string): Promise<void> {
       assertCan(ctx.actor, 'customers', 'write');
       await inTransaction(db, (tx) => removeIn(tx, ctx, id));
@@ -318,6 +344,7 @@ export function createContactService(deps: ContactServiceDeps) {
         const current = await repo.lockContact(tx, id);
         if (!current) throw notFound('Contact');
         if (!current.deletedAt) return current; // already live: restoring again changes nothing
+        if (current.mergedIntoId) throw mergedConflict('contact', current.mergedIntoId);
         const restored = await repo.updateContact(tx, id, { deletedAt: null });
         await written(tx, ctx, 'restore', current, restored);
         return restored;

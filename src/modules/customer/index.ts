@@ -17,6 +17,26 @@ import { activityLoaders, activityResolvers } from './activity.resolvers.js';
 import { createTimelineService } from './timeline.service.js';
 import { timelineRoutes } from './timeline.routes.js';
 import { timelineResolvers } from './timeline.resolvers.js';
+import { createOrderService } from './order.service.js';
+import { orderRoutes } from './order.routes.js';
+import { orderLoaders, orderResolvers } from './order.resolvers.js';
+import { createLoyaltyService } from './loyalty.service.js';
+import { loyaltyRoutes } from './loyalty.routes.js';
+import { loyaltyLoaders, loyaltyResolvers } from './loyalty.resolvers.js';
+import { order360Parts, orderTimelineSource } from './order-timeline.js';
+import { createFeedbackService, feedbackTimelineSource, lastNpsPart } from './feedback.service.js';
+import { feedbackRoutes } from './feedback.routes.js';
+import { feedbackLoaders, feedbackResolvers } from './feedback.resolvers.js';
+import { createConsentService } from './consent.service.js';
+import { consentRoutes } from './consent.routes.js';
+import { consentResolvers } from './consent.resolvers.js';
+import { devJwtSecret } from '../../platform/auth/dev-secret.js';
+import { createDuplicateService } from './duplicate.service.js';
+import { duplicateRoutes } from './duplicate.routes.js';
+import { duplicateResolvers } from './duplicate.resolvers.js';
+import { createMergeService } from './merge.service.js';
+import { mergeRoutes } from './merge.routes.js';
+import { mergeResolvers as mergeGraphqlResolvers } from './merge.resolvers.js';
 import type { UserService } from '../identity/index.js';
 
 export type { CompanyService } from './company.service.js';
@@ -82,13 +102,40 @@ export function customerModule({ config, db, users }: { config: Config; db: Exec
   ];
 
   // ---- orders and loyalty (order.*, loyalty.*) ----
+  const orders = createOrderService({ db, contact: (ctx, id) => contacts.get(ctx, id) });
+  const loyalty = createLoyaltyService({ db, contact: (ctx, id) => contacts.get(ctx, id) });
+  routes.push(async (app) => app.register(orderRoutes, { orders }));
+  routes.push(async (app) => app.register(loyaltyRoutes, { loyalty }));
+  graphql.push({ resolvers: orderResolvers(orders), loaders: orderLoaders(orders) });
+  graphql.push({ resolvers: loyaltyResolvers(loyalty), loaders: loyaltyLoaders(loyalty) });
+  timeline.addSource(orderTimelineSource);
+  for (const part of order360Parts(db)) timeline.add360Part(part);
 
   // ---- feedback and consent (feedback.*, consent.*) ----
+  const feedback = createFeedbackService({
+    db, owners: (ids) => users.summaries(ids), contacts: (ctx, ids) => activities.contacts(ctx, ids),
+  });
+  routes.push(async (app) => app.register(feedbackRoutes, { feedback }));
+  graphql.push({ resolvers: feedbackResolvers(feedback), loaders: feedbackLoaders(feedback) });
+  timeline.addSource(feedbackTimelineSource);
+  timeline.add360Part(lastNpsPart(feedback));
+  // unsubscribe links are signed with a key derived from the JWT secret; in development server.ts
+  // signs with the one it keeps in DATA_DIR, read here the same way (lazily: only when a link is made or used)
+  const consent = createConsentService({ db, contacts, secret: () => config.jwt.secret ?? devJwtSecret(config.dataDir) });
+  routes.push(async (app) => app.register(consentRoutes, { consent }));
+  graphql.push({ resolvers: consentResolvers(consent) });
 
   // ---- duplicates and merge (duplicate.*, merge.*) ----
+  const duplicates = createDuplicateService({ db });
+  // other modules register movers of their links (merge.registerLinkMover): deals, leads, tickets, …
+  const merge = createMergeService({ db });
+  routes.push(async (app) => app.register(duplicateRoutes, { duplicates }));
+  routes.push(async (app) => app.register(mergeRoutes, { merge }));
+  graphql.push({ resolvers: duplicateResolvers(duplicates) });
+  graphql.push({ resolvers: mergeGraphqlResolvers(merge) });
 
   return {
-    services: { companies, contacts, customFields, activities, timeline },
+    services: { companies, contacts, customFields, activities, timeline, orders, loyalty, feedback, consent, duplicates, merge },
     routes: (async (app) => {
       for (const r of routes) await app.register(r);
     }) as FastifyPluginAsync,

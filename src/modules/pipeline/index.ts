@@ -28,6 +28,7 @@ import { conversionRoutes } from './conversion.routes.js';
 import { conversionResolvers } from './conversion.resolvers.js';
 import { dealTimelineSource, leadTimelineSource } from './timeline-sources.js';
 import { Deal } from './deal.schema.js';
+import { moveCompanyLinks, moveContactLinks } from './merge-links.js';
 
 /** open deals in the 360 view; the rest are one `GET /v1/deals?filter[status][eq]=open` away */
 const OPEN_DEALS_360 = 50;
@@ -102,6 +103,9 @@ export function pipelineModule({ config, db, users, customer }: PipelineModuleDe
     // a role without deals (support) still gets the rest of the 360 view, without this part
     load: (ctx, contact) => (can(ctx.actor, 'deals', 'read') ? deals.openDealsOfContact(ctx, contact.id, OPEN_DEALS_360) : Promise.resolve(undefined)),
   });
+  // merging contacts or companies moves their deals and converted leads too (merge-links.ts)
+  customer.merge.registerLinkMover('contact', moveContactLinks);
+  customer.merge.registerLinkMover('company', moveCompanyLinks);
 
   return {
     services: { pipelines, forecast, deals, leads, scoringRules, conversion },
