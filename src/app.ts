@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -17,12 +17,13 @@ import { idempotencyPlugin } from './platform/http/idempotency.js';
 import { metricsPlugin } from './platform/http/metrics.js';
 import { healthRoutes } from './platform/http/health.js';
 import { openapiPlugin } from './platform/http/openapi.js';
-import { type GraphqlModule, registerGraphql } from './platform/graphql/index.js';
+import { registerGraphql } from './platform/graphql/index.js';
 import { startSequencer } from './platform/events/sequencer.js';
 import { sealAuditLog } from './platform/audit/chain.js';
 import { createAuditService } from './platform/audit/audit.service.js';
 import { auditRoutes } from './platform/audit/audit.routes.js';
-import { type Module, customerModule } from './modules/customer/index.js';
+import { customerModule } from './modules/customer/index.js';
+import type { Module } from './platform/module.js';
 import { identityModule } from './modules/identity/index.js';
 import { pipelineModule } from './modules/pipeline/index.js';
 import { integrationModule } from './modules/integration/index.js';
@@ -56,7 +57,7 @@ export function createModules(o: {
   const customer = customerModule({ config: o.config, db: o.db, users: identity.services.users });
   const pipeline = pipelineModule({ config: o.config, db: o.db, users: identity.services.users, customer: customer.services });
   const integration = integrationModule({ config: o.config, db: o.db });
-  const all: { routes: FastifyPluginAsync; graphql: GraphqlModule; workers?: Module['workers'] }[] = [identity, customer, pipeline, integration];
+  const all: Module[] = [identity, customer, pipeline, integration];
   return { identity, all };
 }
 

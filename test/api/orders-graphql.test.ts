@@ -1,49 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import type pg from 'pg';
-import type { PGlite } from '@electric-sql/pglite';
-import type { Database } from '../../src/platform/db/client.js';
 import { startTestApp } from '../helpers/app.js';
+import { countStatements } from '../helpers/statements.js';
 import { createTestDatabase } from '../helpers/database.js';
 
 // Orders over POST /graphql: same service, rules and error codes as REST; Contact.orders through a
 // loader (statements counted at the driver, as in query-count.test.ts); contact360 and the timeline.
 
-/** Counts statements at the driver; the custom-field definitions lookup (a 2 s cache) is left out. */
-function countStatements(database: Database) {
-  let n = 0;
-  const count = (first: unknown) => {
-    const text = typeof first === 'string' ? first : (first as { text?: string } | undefined)?.text ?? '';
-    if (!text.includes('custom_field')) n++;
-  };
-  const client = (database.db as unknown as { $client: unknown }).$client;
-  if (database.kind === 'postgres') {
-    (client as pg.Pool).on('connect', (conn) => {
-      const query = conn.query.bind(conn) as (...a: unknown[]) => unknown;
-      conn.query = ((...args: unknown[]) => {
-        count(args[0]);
-        return query(...args);
-      }) as typeof conn.query;
-    });
-  } else {
-    const lite = client as PGlite;
-    for (const method of ['query', 'exec'] as const) {
-      const original = lite[method].bind(lite) as (...a: unknown[]) => Promise<unknown>;
-      (lite as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-        count(args[0]);
-        return original(...args);
-      };
-    }
-  }
-  return async <T>(fn: () => Promise<T>) => {
-    const start = n;
-    const result = await fn();
-    return { result, statements: n - start };
-  };
-}
-
 const db = await createTestDatabase();
-const counted = countStatements(db.database);
+// the custom-field definitions lookup (a 2 s cache) may refill in any run: it is not counted
+const counted = countStatements(db.database, { ignore: (text) => text.includes('custom_field') });
 const h = await startTestApp({ db });
 t.teardown(async () => {
   await h.close();

@@ -14,14 +14,19 @@ import type { Database } from '../../src/platform/db/client.js';
 
 export type StatementCounter = <T>(fn: () => Promise<T>) => Promise<{ result: T; statements: number }>;
 
-export function countStatements(database: Database): StatementCounter {
+/** `ignore`: statements not to count, by their SQL text (e.g. a cached lookup that may refill any time). */
+export function countStatements(database: Database, o: { ignore?: (sql: string) => boolean } = {}): StatementCounter {
   let n = 0;
+  const count = (first: unknown) => {
+    const text = typeof first === 'string' ? first : (first as { text?: string } | undefined)?.text ?? '';
+    if (!o.ignore?.(text)) n++;
+  };
   const client = (database.db as unknown as { $client: unknown }).$client;
   if (database.kind === 'postgres') {
     (client as pg.Pool).on('connect', (conn) => {
       const query = conn.query.bind(conn) as (...a: unknown[]) => unknown;
       conn.query = ((...args: unknown[]) => {
-        n++;
+        count(args[0]);
         return query(...args);
       }) as typeof conn.query;
     });
@@ -30,7 +35,7 @@ export function countStatements(database: Database): StatementCounter {
     for (const method of ['query', 'exec'] as const) {
       const original = lite[method].bind(lite) as (...a: unknown[]) => Promise<unknown>;
       (lite as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-        n++;
+        count(args[0]);
         return original(...args);
       };
     }

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Executor } from '../../platform/db/client.js';
-import { type GraphqlModule, mergeLoaders, mergeResolvers } from '../../platform/graphql/index.js';
+import type { GraphqlModule } from '../../platform/graphql/index.js';
+import { assembleModule } from '../../platform/module.js';
 import { createCompanyService } from './company.service.js';
 import { companyRoutes } from './company.routes.js';
 import { companyResolvers, companyLoaders } from './company.resolvers.js';
@@ -58,13 +59,8 @@ export { activities as activityTable } from './activity.table.js';
 export { contacts as contactTable } from './contact.table.js';
 export { companies as companyTable } from './company.table.js';
 
-export interface Module {
-  routes: FastifyPluginAsync;
-  graphql: GraphqlModule;
-  /** periodic background work, started with the server's workers (never in tests that turn them off) */
-  workers?: { name: string; intervalMs: number; run: (db: Executor) => Promise<number> }[];
-}
 
+export type { Module } from '../../platform/module.js';
 export type CustomerServices = ReturnType<typeof customerModule>['services'];
 
 /** The customer module's face: its REST plugin, its GraphQL part, and the services other modules may use. */
@@ -134,14 +130,5 @@ export function customerModule({ config, db, users }: { config: Config; db: Exec
   graphql.push({ resolvers: duplicateResolvers(duplicates) });
   graphql.push({ resolvers: mergeGraphqlResolvers(merge) });
 
-  return {
-    services: { companies, contacts, customFields, activities, timeline, orders, loyalty, feedback, consent, duplicates, merge },
-    routes: (async (app) => {
-      for (const r of routes) await app.register(r);
-    }) as FastifyPluginAsync,
-    graphql: {
-      resolvers: mergeResolvers(graphql),
-      loaders: mergeLoaders(graphql.map((g) => g.loaders)),
-    },
-  } satisfies Module & { services: unknown };
+  return assembleModule({ companies, contacts, customFields, activities, timeline, orders, loyalty, feedback, consent, duplicates, merge }, { routes, graphql });
 }

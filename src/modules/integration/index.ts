@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Executor } from '../../platform/db/client.js';
-import { type GraphqlModule, mergeLoaders, mergeResolvers } from '../../platform/graphql/index.js';
-import type { Module } from '../customer/index.js';
+import type { GraphqlModule } from '../../platform/graphql/index.js';
+import { type ModuleWorker, assembleModule } from '../../platform/module.js';
 import { createFeedService } from './feed.service.js';
 import { feedRoutes } from './feed.routes.js';
 import { feedResolvers } from './feed.resolvers.js';
@@ -23,7 +23,7 @@ export interface IntegrationModuleDeps {
 export function integrationModule({ config, db }: IntegrationModuleDeps) {
   const routes: FastifyPluginAsync[] = [];
   const graphql: GraphqlModule[] = [];
-  const workers: NonNullable<Module['workers']> = [];
+  const workers: ModuleWorker[] = [];
   void config; void db;
 
   // ---- change feed (feed.*) ----
@@ -40,15 +40,5 @@ export function integrationModule({ config, db }: IntegrationModuleDeps) {
   workers.push({ name: 'webhook fan-out', intervalMs: 1000, run: (x) => deliveries.fanOut(x) });
   workers.push({ name: 'webhook delivery', intervalMs: 1000, run: (x) => deliveries.deliverDue(x) });
 
-  return {
-    services: { feed, webhooks, deliveries },
-    routes: (async (app) => {
-      for (const r of routes) await app.register(r);
-    }) as FastifyPluginAsync,
-    graphql: {
-      resolvers: mergeResolvers(graphql),
-      loaders: mergeLoaders(graphql.map((g) => g.loaders)),
-    } satisfies GraphqlModule,
-    workers,
-  } satisfies Module & { services: unknown };
+  return assembleModule({ feed, webhooks, deliveries }, { routes, graphql, workers });
 }

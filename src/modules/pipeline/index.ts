@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { can } from '../../platform/auth/permissions.js';
-import type { IResolvers, MercuriusLoaders } from 'mercurius';
 import type { Config } from '../../config.js';
 import type { Executor } from '../../platform/db/client.js';
-import { type GraphqlModule, mergeLoaders, mergeResolvers } from '../../platform/graphql/index.js';
-import type { CustomerServices, Module } from '../customer/index.js';
+import type { GraphqlModule } from '../../platform/graphql/index.js';
+import { type ModuleWorker, assembleModule } from '../../platform/module.js';
+import type { CustomerServices } from '../customer/index.js';
 import type { UserService } from '../identity/index.js';
 import { createPipelineService } from './pipeline.service.js';
 import { pipelineRoutes } from './pipeline.routes.js';
@@ -47,8 +47,8 @@ export interface PipelineModuleDeps {
  */
 export function pipelineModule({ config, db, users, customer }: PipelineModuleDeps) {
   const routes: FastifyPluginAsync[] = [];
-  const graphql: { resolvers: IResolvers; loaders?: MercuriusLoaders }[] = [];
-  const workers: NonNullable<Module['workers']> = [];
+  const graphql: GraphqlModule[] = [];
+  const workers: ModuleWorker[] = [];
 
   // ---- pipelines, stages and forecast (pipeline.*, forecast.*) ----
   const pipelines = createPipelineService({ db });
@@ -107,15 +107,5 @@ export function pipelineModule({ config, db, users, customer }: PipelineModuleDe
   customer.merge.registerLinkMover('contact', moveContactLinks);
   customer.merge.registerLinkMover('company', moveCompanyLinks);
 
-  return {
-    services: { pipelines, forecast, deals, leads, scoringRules, conversion },
-    routes: (async (app) => {
-      for (const r of routes) await app.register(r);
-    }) as FastifyPluginAsync,
-    graphql: {
-      resolvers: mergeResolvers(graphql),
-      loaders: mergeLoaders(graphql.map((g) => g.loaders)),
-    } satisfies GraphqlModule,
-    workers,
-  } satisfies Module & { services: unknown };
+  return assembleModule({ pipelines, forecast, deals, leads, scoringRules, conversion }, { routes, graphql, workers });
 }
