@@ -158,8 +158,9 @@ t.test('GraphQL events mirrors REST', async (t) => {
   t.equal(tooMany.body.errors?.[0]?.extensions.code, 'validation_failed');
 });
 
-// PGlite runs one transaction at a time, so it cannot hold one open while others commit.
-t.test('an event committed late is served after the cursor, never skipped (PostgreSQL)', { skip: h.db.url ? false : 'needs a PostgreSQL server' }, async (t) => {
+// PGlite runs one transaction at a time, so a late commit cannot happen there: the case exists, and is
+// tested, only on a server (CI runs every file on one).
+if (h.db.url) t.test('an event committed late is served after the cursor, never skipped (PostgreSQL)', async (t) => {
   const start = await tail();
   const late = new pg.Client({ connectionString: h.db.url });
   await late.connect();

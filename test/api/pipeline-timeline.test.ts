@@ -117,6 +117,12 @@ t.test('a converted lead appears on the contact and company it became', async (t
   const onCompany = await walk(`/v1/companies/${done.company.id}/timeline`, 50);
   t.ok(onCompany.some((i) => i.type === 'lead_converted' && i.entityId === lead.id), 'and on the company');
   t.notOk((await walk(`/v1/contacts/${done.contact.id}/timeline`, 50, h.user('support'))).some((i) => i.type === 'lead_converted'), 'support may not read leads');
+
+  const view = (await get(`/v1/contacts/${done.contact.id}/360`)).json();
+  t.same(view.convertedLeads.map((l: { id: string; status: string }) => [l.id, l.status]), [[lead.id, 'converted']], 'the lead is in the 360 view');
+  t.notOk('convertedLeads' in (await get(`/v1/contacts/${done.contact.id}/360`, h.user('support'))).json(), 'absent for support');
+  const g = await h.gql(admin, 'query($id: ID!) { contact360(id: $id) { convertedLeads { id email } } }', { id: done.contact.id });
+  t.same(g.body.data?.contact360.convertedLeads, [{ id: lead.id, email: 'lee.dee@convert.example' }], 'and over GraphQL');
 });
 
 t.test('360: open deals of the contact, scoped; absent for a role without deals', async (t) => {

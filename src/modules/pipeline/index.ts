@@ -28,10 +28,13 @@ import { conversionRoutes } from './conversion.routes.js';
 import { conversionResolvers } from './conversion.resolvers.js';
 import { dealTimelineSource, leadTimelineSource } from './timeline-sources.js';
 import { Deal } from './deal.schema.js';
+import { Lead } from './lead.schema.js';
 import { moveCompanyLinks, moveContactLinks } from './merge-links.js';
 
 /** open deals in the 360 view; the rest are one `GET /v1/deals?filter[status][eq]=open` away */
 const OPEN_DEALS_360 = 50;
+/** a contact is converted from a lead once or a few times (merges bring more) */
+const CONVERTED_LEADS_360 = 20;
 
 export interface PipelineModuleDeps {
   config: Config;
@@ -102,6 +105,15 @@ export function pipelineModule({ config, db, users, customer }: PipelineModuleDe
     schema: z.array(Deal).optional().describe(`the contact's open deals, newest first, at most ${OPEN_DEALS_360}; absent for roles that may not read deals`),
     // a role without deals (support) still gets the rest of the 360 view, without this part
     load: (ctx, contact) => (can(ctx.actor, 'deals', 'read') ? deals.openDealsOfContact(ctx, contact.id, OPEN_DEALS_360) : Promise.resolve(undefined)),
+  });
+  customer.timeline.add360Part({
+    key: 'convertedLeads',
+    schema: z.array(Lead).optional().describe('the leads this contact was converted from, newest first; absent for roles that may not read leads'),
+    load: async (ctx, contact) => {
+      if (!can(ctx.actor, 'leads', 'read')) return undefined;
+      const page = await leads.list(ctx, { filter: { convertedContactId: { eq: contact.id } }, sort: '-convertedAt', limit: CONVERTED_LEADS_360 });
+      return page.items;
+    },
   });
   // merging contacts or companies moves their deals and converted leads too (merge-links.ts)
   customer.merge.registerLinkMover('contact', moveContactLinks);
