@@ -6,7 +6,7 @@ import {
   assertCan, assertManagerial, assertOwnershipAssignable, inScope, scopeCondition,
 } from '../../platform/auth/permissions.js';
 import { AppError, type FieldError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
@@ -42,11 +42,6 @@ const TIME_FIELDS = ['occurredAt', 'dueAt', 'completedAt'] as const;
 /** Due and completion times describe a to-do; on a call or a note they would mean nothing, so they are refused. */
 const TASK_ONLY = ['dueAt', 'completedAt'] as const;
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 type Values = Omit<ActivityPatchInput, (typeof TIME_FIELDS)[number]> & Partial<Record<(typeof TIME_FIELDS)[number], Date | null>>;
 
@@ -80,7 +75,7 @@ export function createActivityService(deps: ActivityServiceDeps) {
   }
 
   async function createIn(tx: Executor, ctx: RequestContext, raw: unknown): Promise<ActivityRow> {
-    const input = await check(tx, parse(ActivityCreate, raw));
+    const input = await check(tx, parseInput(ActivityCreate, raw));
     assertOwnershipAssignable(ctx.actor, input);
     const row = await repo.insertActivity(tx, {
       ...(input as ActivityInsert),
@@ -95,7 +90,7 @@ export function createActivityService(deps: ActivityServiceDeps) {
   async function updateIn(
     tx: Executor, ctx: RequestContext, current: ActivityRow, raw: unknown, expectedVersion?: number,
   ): Promise<{ row: ActivityRow; changed: boolean }> {
-    const patch = await check(tx, parse(ActivityPatch, raw), current);
+    const patch = await check(tx, parseInput(ActivityPatch, raw), current);
     assertOwnershipAssignable(ctx.actor, patch);
     assertWritable(ctx, current);
     if (expectedVersion !== undefined && expectedVersion !== current.version) {

@@ -4,7 +4,7 @@ import { inTransaction } from '../../platform/db/transaction.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, assertManagerial } from '../../platform/auth/permissions.js';
 import { AppError, type FieldError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileList, toPage, type Page } from '../../platform/http/collection.js';
@@ -28,11 +28,6 @@ const ENTITY = 'custom_field';
 /** Fields a definition keeps for life (see CustomFieldPatch for why). */
 const FIXED = ['entity', 'key', 'type', 'unique'] as const;
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 function checkOptions(type: string, options: readonly string[] | undefined, errors: FieldError[]): void {
   const needs = OPTION_TYPES.includes(type as never);
@@ -100,7 +95,7 @@ export function createCustomFieldService(deps: CustomFieldServiceDeps) {
 
     async listFor(ctx: RequestContext, entity: string | undefined): Promise<CustomFieldDto[]> {
       assertCan(ctx.actor, 'config', 'read');
-      const entities = entity === undefined ? CUSTOM_ENTITIES : [parse(z.enum(CUSTOM_ENTITIES), entity)];
+      const entities = entity === undefined ? CUSTOM_ENTITIES : [parseInput(z.enum(CUSTOM_ENTITIES), entity)];
       const rows = (await Promise.all(entities.map((e) => repo.liveDefinitions(db, e)))).flat();
       return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id)).map(toCustomFieldDto);
     },
@@ -114,7 +109,7 @@ export function createCustomFieldService(deps: CustomFieldServiceDeps) {
 
     async create(ctx: RequestContext, raw: unknown): Promise<CustomFieldDto> {
       assertCan(ctx.actor, 'config', 'write');
-      const input = parse(CustomFieldCreate, raw);
+      const input = parseInput(CustomFieldCreate, raw);
       const errors: FieldError[] = [];
       checkOptions(input.type, input.options, errors);
       if (input.unique && NON_UNIQUE_TYPES.includes(input.type)) {
@@ -146,7 +141,7 @@ export function createCustomFieldService(deps: CustomFieldServiceDeps) {
           throw validationFailed(fixed.map((k) => ({ path: k, message: 'cannot be changed after creation; create a new field instead' })));
         }
       }
-      const patch = parse(CustomFieldPatch, raw);
+      const patch = parseInput(CustomFieldPatch, raw);
       const row = await inTransaction(db, async (tx) => {
         const current = await lockLive(tx, id);
         if (expectedVersion !== undefined && expectedVersion !== current.version) {

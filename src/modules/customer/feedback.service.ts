@@ -6,7 +6,7 @@ import {
   assertCan, assertManagerial, assertOwnershipAssignable, can, inScope, scopeCondition,
 } from '../../platform/auth/permissions.js';
 import { AppError, type FieldError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
@@ -32,11 +32,6 @@ const ENTITY = 'feedback';
 /** Contact.feedback lists at most this many per contact (newest first); the rest is GET /v1/feedback?filter[contactId][eq]=… */
 export const FEEDBACK_PER_CONTACT = 100;
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 function parseId(id: string): string {
   if (!z.uuid().safeParse(id).success) throw validationFailed([{ path: 'id', message: 'must be a UUID' }]);
@@ -111,7 +106,7 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
 
     async create(ctx: RequestContext, raw: unknown): Promise<FeedbackDto> {
       assertCan(ctx.actor, 'feedback', 'write');
-      const input = parse(FeedbackCreate, raw);
+      const input = parseInput(FeedbackCreate, raw);
       assertOwnershipAssignable(ctx.actor, input);
       const row = await inTransaction(db, async (tx) => {
         await check(tx, input);
@@ -148,7 +143,7 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
 
     async update(ctx: RequestContext, id: string, raw: unknown, expectedVersion?: number): Promise<FeedbackDto> {
       assertCan(ctx.actor, 'feedback', 'write');
-      const patch = parse(FeedbackPatch, raw);
+      const patch = parseInput(FeedbackPatch, raw);
       assertOwnershipAssignable(ctx.actor, patch);
       const row = await inTransaction(db, async (tx) => {
         const current = await lockLive(tx, id);

@@ -5,7 +5,7 @@ import { newId } from '../../platform/db/columns.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, assertManagerial } from '../../platform/auth/permissions.js';
 import { AppError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
@@ -31,11 +31,6 @@ const ACTIONS: Record<string, string> = { create: 'created', update: 'updated', 
 /** Contact.orders: the newest this many per contact, unless `first` asks for fewer */
 export const ORDERS_PER_CONTACT = 50;
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 const sameLines = (a: readonly StoredLine[], b: readonly StoredLine[]) =>
   a.length === b.length && a.every((l, i) => {
@@ -69,7 +64,7 @@ export function createOrderService(deps: OrderServiceDeps) {
 
   /** A new order; with `unlessTaken`, undefined when a live order already has its externalId (upsert lost a race). */
   async function createIn(tx: Executor, ctx: RequestContext, raw: unknown, o: { unlessTaken?: boolean } = {}): Promise<OrderRecord | undefined> {
-    const input = parse(OrderCreate, raw) as OrderCreateInput;
+    const input = parseInput(OrderCreate, raw) as OrderCreateInput;
     await check(tx, input);
     const lines = toStoredLines(input.lines ?? []);
     const values: OrderInsert = {
@@ -87,7 +82,7 @@ export function createOrderService(deps: OrderServiceDeps) {
   async function updateIn(
     tx: Executor, ctx: RequestContext, current: OrderRecord, raw: unknown, expectedVersion?: number,
   ): Promise<{ row: OrderRecord; changed: boolean }> {
-    const patch = parse(OrderPatch, raw);
+    const patch = parseInput(OrderPatch, raw);
     await check(tx, patch, current);
     if (expectedVersion !== undefined && expectedVersion !== current.version) {
       throw new AppError('version_conflict', `The order is at version ${current.version}, not ${expectedVersion}`, {

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import { type Actor, isRole } from '../../platform/auth/actor.js';
-import { AppError, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { AppError } from '../../platform/errors/app-error.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { burnPasswordCheck, verifyPassword } from './password.js';
 import { newSecret, sha256 } from './secrets.js';
 import * as users from './user.repository.js';
@@ -33,11 +33,6 @@ const MAX_PER_IP = 50;
 const badCredentials = () => new AppError('unauthenticated', 'Email or password is wrong');
 const badRefresh = () => new AppError('unauthenticated', 'The refresh token is not valid');
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 export function createAuthService(d: AuthServiceDeps) {
   async function issue(tx: Executor, user: users.UserRow, familyId: string): Promise<TokenPairDto> {
@@ -55,7 +50,7 @@ export function createAuthService(d: AuthServiceDeps) {
 
   return {
     async login(raw: unknown, ip: string): Promise<TokenPairDto> {
-      const input = parse(LoginInput, raw);
+      const input = parseInput(LoginInput, raw);
       const accountKey = `email:${input.email}`;
       const ipKey = `ip:${ip}`;
       // The attempt is counted before the password is checked, atomically (upsert … RETURNING): were
@@ -85,7 +80,7 @@ export function createAuthService(d: AuthServiceDeps) {
      * makes two simultaneous presentations of one token yield at most one new pair.
      */
     async refresh(raw: unknown): Promise<TokenPairDto> {
-      const { refreshToken } = parse(RefreshInput, raw);
+      const { refreshToken } = parseInput(RefreshInput, raw);
       const outcome = await inTransaction(d.db, async (tx) => {
         const row = await tokens.lockRefreshToken(tx, sha256(refreshToken));
         if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return { error: true as const };
@@ -103,7 +98,7 @@ export function createAuthService(d: AuthServiceDeps) {
     },
 
     async logout(raw: unknown): Promise<void> {
-      const { refreshToken } = parse(RefreshInput, raw);
+      const { refreshToken } = parseInput(RefreshInput, raw);
       const revoked = await inTransaction(d.db, async (tx) => {
         const row = await tokens.lockRefreshToken(tx, sha256(refreshToken));
         if (!row || row.revokedAt) return false;

@@ -1,10 +1,9 @@
-import { z } from 'zod';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan } from '../../platform/auth/permissions.js';
 import { AppError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileList, toPage, type Page } from '../../platform/http/collection.js';
@@ -14,11 +13,6 @@ import { type TeamDto, TeamCreate, TeamPatch, type UserDto, UserCreate, UserPatc
 import * as repo from './user.repository.js';
 import { revokeAllRefreshTokens } from './token.repository.js';
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 function versionCheck(current: { version: number }, expected: number | undefined, dto: unknown, what: string) {
   if (expected !== undefined && expected !== current.version) {
@@ -60,7 +54,7 @@ export function createUserService({ db }: { db: Executor }) {
 
   /** Creates a user without a permission check: for the first-start bootstrap and for create below. */
   async function createUnchecked(tx: Executor, ctx: RequestContext, raw: unknown): Promise<UserDto> {
-    const input = parse(UserCreate, raw);
+    const input = parseInput(UserCreate, raw);
     const problems = passwordProblems(input.password, input.email);
     if (problems.length) throw validationFailed(problems);
     await checkTeams(tx, input.teamIds);
@@ -116,7 +110,7 @@ export function createUserService({ db }: { db: Executor }) {
 
     async update(ctx: RequestContext, id: string, raw: unknown, expectedVersion?: number): Promise<UserDto> {
       assertCan(ctx.actor, 'users', 'write');
-      const patch = parse(UserPatch, raw);
+      const patch = parseInput(UserPatch, raw);
       return inTransaction(db, async (tx) => {
         const current = await repo.lockUser(tx, id);
         if (!current) throw notFound('User');
@@ -143,7 +137,7 @@ export function createUserService({ db }: { db: Executor }) {
 
     async createTeam(ctx: RequestContext, raw: unknown): Promise<TeamDto> {
       assertCan(ctx.actor, 'teams', 'write');
-      const input = parse(TeamCreate, raw);
+      const input = parseInput(TeamCreate, raw);
       return inTransaction(db, async (tx) => {
         const dto = toTeamDto(await repo.insertTeam(tx, input.name), []);
         await audited(tx, ctx, 'team', 'create', dto.id, null, dto);
@@ -168,7 +162,7 @@ export function createUserService({ db }: { db: Executor }) {
 
     async updateTeam(ctx: RequestContext, id: string, raw: unknown, expectedVersion?: number): Promise<TeamDto> {
       assertCan(ctx.actor, 'teams', 'write');
-      const patch = parse(TeamPatch, raw);
+      const patch = parseInput(TeamPatch, raw);
       return inTransaction(db, async (tx) => {
         const current = await repo.lockTeam(tx, id);
         if (!current || current.deletedAt) throw notFound('Team');

@@ -1,10 +1,9 @@
-import type { z } from 'zod';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, assertManagerial } from '../../platform/auth/permissions.js';
 import { AppError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileList, toPage, type Page } from '../../platform/http/collection.js';
@@ -27,11 +26,6 @@ export interface WebhookServiceDeps {
 
 const ENTITY = 'webhook';
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 /**
  * Webhooks are configuration (API.md §4): every role reads them and their delivery log (statuses, never
@@ -71,7 +65,7 @@ export function createWebhookService({ db, allowPrivateNetworks, deliveries }: W
   return {
     async create(ctx: RequestContext, raw: unknown): Promise<WebhookWithSecretDto> {
       canWrite(ctx);
-      const input = parse(WebhookCreate, raw);
+      const input = parseInput(WebhookCreate, raw);
       await assertUrl(input.url);
       const secret = input.secret ?? generateSecret();
       const row = await inTransaction(db, async (tx) => {
@@ -98,7 +92,7 @@ export function createWebhookService({ db, allowPrivateNetworks, deliveries }: W
 
     async update(ctx: RequestContext, id: string, raw: unknown, expectedVersion?: number): Promise<WebhookDto> {
       canWrite(ctx);
-      const patch = parse(WebhookPatch, raw);
+      const patch = parseInput(WebhookPatch, raw);
       if (patch.url !== undefined) await assertUrl(patch.url);
       const row = await inTransaction(db, async (tx) => {
         const current = await lock(tx, id);

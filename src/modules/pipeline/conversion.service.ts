@@ -1,10 +1,9 @@
-import type { z } from 'zod';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan } from '../../platform/auth/permissions.js';
 import { AppError, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import type { CustomerServices } from '../customer/index.js';
 import type { DealService } from './deal.service.js';
 import type { PipelineService } from './pipeline.service.js';
@@ -19,11 +18,6 @@ export interface ConversionServiceDeps {
   pipelines: Pick<PipelineService, 'defaultPipeline' | 'stagesOf'>;
 }
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 const noPlacement = (message: string) =>
   new AppError('invalid_reference', 'The deal has nowhere to go', { errors: [{ path: 'pipelineId', message }] });
@@ -73,7 +67,7 @@ export function createConversionService(deps: ConversionServiceDeps) {
   return {
     async convert(ctx: RequestContext, id: string, raw: unknown): Promise<LeadConversionDto> {
       assertCan(ctx.actor, 'leads', 'write');
-      const input = parse(LeadConvert, raw ?? {});
+      const input = parseInput(LeadConvert, raw ?? {});
       if (input.currency !== undefined && !wantsDeal(input)) {
         throw validationFailed([{ path: 'currency', message: 'is only used with a deal (dealName, pipelineId, stageId or amount)' }]);
       }

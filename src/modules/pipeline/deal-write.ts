@@ -1,10 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { z } from 'zod';
 import type { Executor } from '../../platform/db/client.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, assertOwnershipAssignable, inScope, scopeCondition } from '../../platform/auth/permissions.js';
-import { AppError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { AppError, notFound } from '../../platform/errors/app-error.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { type EmitInput, emit } from '../../platform/events/outbox.js';
 import { applyPatch } from '../../platform/http/merge-patch.js';
@@ -24,11 +23,6 @@ const ENTITY = 'deal';
 const OBJECT_FIELDS = ['custom'] as const;
 const ACTIONS: Record<string, string> = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored' };
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 const changedBy = (ctx: RequestContext) => (ctx.actor.type === 'system' ? null : ctx.actor.id);
 
@@ -74,7 +68,7 @@ export function createDealWriter(deps: { validateCustom: ValidateCustom }) {
   }
 
   async function createIn(tx: Executor, ctx: RequestContext, raw: unknown, o: { leadId?: string } = {}): Promise<DealRecord> {
-    const parsed = parse(DealCreate, raw) as DealCreateInput;
+    const parsed = parseInput(DealCreate, raw) as DealCreateInput;
     const stages = await lockStages(tx, [parsed.stageId.toLowerCase()]);
     const { input, status, lostReason } = await checkDeal(tx, deps.validateCustom, parsed, undefined, stages.get(parsed.stageId.toLowerCase()) ?? null);
     assertOwnershipAssignable(ctx.actor, input);
@@ -96,7 +90,7 @@ export function createDealWriter(deps: { validateCustom: ValidateCustom }) {
   }
 
   async function updateIn(tx: Executor, ctx: RequestContext, id: string, raw: unknown, expectedVersion?: number): Promise<{ row: DealRecord; changed: boolean }> {
-    const patch = parse(DealPatch, raw);
+    const patch = parseInput(DealPatch, raw);
     const target = patch.stageId?.toLowerCase();
     const reorders = target !== undefined || patch.position !== undefined;
     const { current, stages } = await lockForWrite(tx, ctx, id, reorders, target);

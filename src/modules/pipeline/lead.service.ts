@@ -6,7 +6,7 @@ import {
   type Scope, assertCan, assertManagerial, assertOwnershipAssignable, inScope, scopeCondition,
 } from '../../platform/auth/permissions.js';
 import { AppError, type FieldError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
@@ -35,11 +35,6 @@ const ENTITY = 'lead';
 const OBJECT_FIELDS = ['custom'] as const;
 const EVENT = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored' } as Record<string, string>;
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 /** A row's sort values including `custom.<key>`, so cursors of custom sorts round-trip. */
 function sortValues(row: repo.ListedLead): Record<string, unknown> {
@@ -84,7 +79,7 @@ export function createLeadService(deps: LeadServiceDeps) {
 
   async function newValues(tx: Executor, ctx: RequestContext, raw: unknown): Promise<LeadInsert> {
     const scope = assertCan(ctx.actor, 'leads', 'write');
-    const input = await check(tx, parse(LeadCreate, raw));
+    const input = await check(tx, parseInput(LeadCreate, raw));
     assertOwnershipAssignable(ctx.actor, input);
     const values = {
       ...input,
@@ -119,7 +114,7 @@ export function createLeadService(deps: LeadServiceDeps) {
     tx: Executor, ctx: RequestContext, current: LeadRead, raw: unknown, expectedVersion?: number,
   ): Promise<{ row: LeadRead; changed: boolean }> {
     const scope = assertCan(ctx.actor, 'leads', 'write');
-    const patch = await check(tx, parse(LeadPatch, raw), current);
+    const patch = await check(tx, parseInput(LeadPatch, raw), current);
     assertOwnershipAssignable(ctx.actor, patch);
     if (expectedVersion !== undefined && expectedVersion !== current.version) {
       throw new AppError('version_conflict', `The lead is at version ${current.version}, not ${expectedVersion}`, {

@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import { newId } from '../../platform/db/columns.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, assertManagerial } from '../../platform/auth/permissions.js';
 import { AppError, type FieldError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
@@ -18,11 +17,6 @@ import * as repo from './pipeline.repository.js';
 
 const ENTITY = 'pipeline';
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 interface StagePlan {
   inserts: StageInsert[];
@@ -155,7 +149,7 @@ export function createPipelineService({ db }: { db: Executor }) {
 
     async create(ctx: RequestContext, raw: unknown): Promise<PipelineDto> {
       assertCan(ctx.actor, 'config', 'write');
-      const input = parse(PipelineCreate, raw);
+      const input = parseInput(PipelineCreate, raw);
       const id = newId();
       const plan = planStages(id, input.stages, []);
       return inTransaction(db, async (tx) => {
@@ -193,7 +187,7 @@ export function createPipelineService({ db }: { db: Executor }) {
 
     async update(ctx: RequestContext, id: string, raw: unknown, expectedVersion?: number): Promise<PipelineDto> {
       assertCan(ctx.actor, 'config', 'write');
-      const patch = parse(PipelinePatch, raw);
+      const patch = parseInput(PipelinePatch, raw);
       return inTransaction(db, async (tx) => {
         const current = await lockLive(tx, id);
         const currentStages = await repo.lockStages(tx, id);

@@ -1,10 +1,9 @@
-import type { z } from 'zod';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, assertManagerial } from '../../platform/auth/permissions.js';
 import { AppError, type FieldError, isAppError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
@@ -25,11 +24,6 @@ export interface ScoringRuleServiceDeps {
 const ENTITY = 'scoring_rule';
 type Fields = Omit<ScoringRuleDto, 'id' | 'createdAt' | 'updatedAt' | 'version' | 'deletedAt'>;
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 const fieldsOf = (r: ScoringRuleRow): Fields => {
   const { id: _i, createdAt: _c, updatedAt: _u, version: _v, deletedAt: _d, ...rest } = toScoringRuleDto(r);
@@ -91,7 +85,7 @@ export function createScoringRuleService(deps: ScoringRuleServiceDeps) {
   return {
     async create(ctx: RequestContext, raw: unknown): Promise<ScoringRuleDto> {
       assertCan(ctx.actor, 'config', 'write');
-      const input = parse(ScoringRuleCreate, raw);
+      const input = parseInput(ScoringRuleCreate, raw);
       const rule: Fields = {
         name: input.name, enabled: input.enabled ?? true, kind: input.kind, points: input.points, filter: input.filter ?? null,
         activityType: input.activityType ?? null, direction: input.direction ?? null, withinDays: input.withinDays ?? null,
@@ -128,7 +122,7 @@ export function createScoringRuleService(deps: ScoringRuleServiceDeps) {
 
     async update(ctx: RequestContext, id: string, raw: unknown, expectedVersion?: number): Promise<ScoringRuleDto> {
       assertCan(ctx.actor, 'config', 'write');
-      const patch = parse(ScoringRulePatch, raw);
+      const patch = parseInput(ScoringRulePatch, raw);
       const row = await inTransaction(db, async (tx) => {
         const current = await lockLive(tx, id);
         if (expectedVersion !== undefined && expectedVersion !== current.version) {

@@ -1,4 +1,5 @@
-import type { FieldError } from './app-error.js';
+import type { z } from 'zod';
+import { type FieldError, validationFailed } from './app-error.js';
 
 /** Fields no client may write: the service owns them (API.md §1). */
 export const READ_ONLY_FIELDS = new Set(['id', 'version', 'createdAt', 'updatedAt', 'deletedAt', 'mergedIntoId', 'emailOptInAt', 'smsOptInAt']);
@@ -40,4 +41,11 @@ export function issuesToFieldErrors(issues: readonly IssueLike[], prefix = ''): 
     }
   }
   return out;
+}
+
+/** A body or argument parsed by its zod schema, or 400 validation_failed listing every bad field. */
+export function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
+  return r.data;
 }
