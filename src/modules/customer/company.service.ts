@@ -7,7 +7,7 @@ import {
   assertCan, assertManagerial, assertOwnershipAssignable, inScope, scopeCondition,
 } from '../../platform/auth/permissions.js';
 import { AppError, type FieldError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
@@ -15,7 +15,7 @@ import type { ParsedListQuery } from '../../platform/http/list-query.js';
 import { applyPatch } from '../../platform/http/merge-patch.js';
 import { fitsCurrency } from '../../platform/http/money.js';
 import { normalisePhones } from '../../platform/http/phone.js';
-import { type BatchResult, type BatchStatus, applyBatchOperation, runBatch } from '../../platform/http/batch.js';
+import { type BatchResult, type BatchStatus, applyBatchOperation, batchIdProperty, runBatch } from '../../platform/http/batch.js';
 import {
   CompanyCreate, type CompanyCreateInput, type CompanyDto, CompanyIdProperty, CompanyPatch, type CompanyPatchInput, toCompanyDto,
 } from './company.schema.js';
@@ -49,11 +49,6 @@ const refuseAllCustom: ValidateCustom = async (_, custom) => ({
   values: {},
 });
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 export function createCompanyService(deps: CompanyServiceDeps) {
   const { db } = deps;
@@ -90,7 +85,7 @@ export function createCompanyService(deps: CompanyServiceDeps) {
 
   /** Parsed, checked values of a new company with its defaults (owner the caller, team the caller's first). */
   async function newValues(tx: Executor, ctx: RequestContext, raw: unknown): Promise<CompanyInsert> {
-    const input = await check(tx, parse(CompanyCreate, raw) as CompanyCreateInput);
+    const input = await check(tx, parseInput(CompanyCreate, raw) as CompanyCreateInput);
     assertOwnershipAssignable(ctx.actor, input);
     return {
       ...input,
@@ -108,7 +103,7 @@ export function createCompanyService(deps: CompanyServiceDeps) {
   async function updateIn(
     tx: Executor, ctx: RequestContext, current: CompanyRow, raw: unknown, expectedVersion?: number,
   ): Promise<{ row: CompanyRow; changed: boolean }> {
-    const patch = await check(tx, parse(CompanyPatch, raw), current);
+    const patch = await check(tx, parseInput(CompanyPatch, raw), current);
     assertOwnershipAssignable(ctx.actor, patch);
     assertWritable(ctx, current);
     if (expectedVersion !== undefined && expectedVersion !== current.version) {
@@ -316,10 +311,7 @@ export function createCompanyService(deps: CompanyServiceDeps) {
       req: { operation: 'create' | 'update' | 'upsert' | 'delete'; idProperty?: string | undefined; records: unknown[]; atomic?: boolean | undefined },
     ): Promise<BatchResult[]> {
       assertCan(ctx.actor, 'customers', 'write');
-      // REST checks it in the route schema; GraphQL passes any string, so the service checks it too
-      const key = CompanyIdProperty.safeParse(req.idProperty ?? 'id');
-      if (!key.success) throw validationFailed([{ path: 'idProperty', message: key.error.issues[0]?.message ?? 'is not valid' }]);
-      const idProperty = key.data;
+      const idProperty = batchIdProperty(CompanyIdProperty, req.idProperty);
       return inTransaction(db, (tx) =>
         runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, (t, raw) =>
           applyBatchOperation(t, req.operation, idProperty, raw, {

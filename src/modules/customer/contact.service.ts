@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { and, eq, isNull } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import { newId } from '../../platform/db/columns.js';
@@ -8,23 +7,22 @@ import type { RequestContext } from '../../platform/auth/actor.js';
 import {
   assertCan, assertManagerial, assertOwnershipAssignable, inScope, scopeCondition,
 } from '../../platform/auth/permissions.js';
-import { AppError, type FieldError, notFound, validationFailed } from '../../platform/errors/app-error.js';
-import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
+import { AppError, notFound, validationFailed } from '../../platform/errors/app-error.js';
+import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
 import type { ParsedListQuery } from '../../platform/http/list-query.js';
 import { applyPatch } from '../../platform/http/merge-patch.js';
-import { normalisePhones } from '../../platform/http/phone.js';
-import { type BatchResult, type BatchStatus, applyBatchOperation, runBatch } from '../../platform/http/batch.js';
+import { type BatchResult, type BatchStatus, applyBatchOperation, batchIdProperty, runBatch } from '../../platform/http/batch.js';
 import {
-  ContactCreate, type ContactDto, ContactIdProperty, ContactPatch, type ContactPatchInput, IDENTIFYING_FIELDS, toContactDto,
+  ContactCreate, type ContactDto, ContactIdProperty, ContactPatch, type ContactPatchInput, toContactDto,
 } from './contact.schema.js';
 import { type ContactInsert, type ContactRow, contacts } from './contact.table.js';
-import { companies } from './company.table.js';
 import type { CompanyDto } from './company.schema.js';
 import { rankedCollection, searchTextOf } from './search.js';
 import * as repo from './contact.repository.js';
+import { checkContact } from './contact-checks.js';
 import { contactNameKey, refreshContactCandidates } from './duplicate.repository.js';
 import { mergedConflict, mergedInto } from './merge.schema.js';
 import { type CustomFieldLookup, type ValidateCustom, withCustomSortValues } from './custom-values.js';
@@ -52,11 +50,6 @@ const refuseAllCustom: ValidateCustom = async (_, custom) => ({
   values: {},
 });
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw validationFailed(issuesToFieldErrors(r.error.issues));
-  return r.data;
-}
 
 type Values = Partial<Pick<ContactRow, 'firstName' | 'lastName' | 'email' | 'phone' | 'additionalEmails' | 'additionalPhones'>>;
 const searchText = (v: Values) =>
@@ -83,34 +76,12 @@ export function createContactService(deps: ContactServiceDeps) {
       ? { ...repo.contactCollection, dynamicField: await deps.customFields(ENTITY, repo.contactCustomColumn) }
       : repo.contactCollection;
 
-  /** Checks what zod cannot: phones, the one-identifying-field rule, custom values, the company. */
-  async function check<T extends ContactPatchInput>(tx: Executor, input: T, current?: ContactRow): Promise<T> {
-    const errors: FieldError[] = [];
-    const out = normalisePhones(input, ['phone', 'additionalPhones'], deps.defaultPhoneRegion, errors);
-    const merged = { ...current, ...out } as Record<string, unknown>;
-    if (IDENTIFYING_FIELDS.every((f) => merged[f] === null || merged[f] === undefined)) {
-      errors.push({ path: '(root)', message: `needs one of ${IDENTIFYING_FIELDS.join(', ')}` });
-    }
-    // Runs on create even without `custom`: required custom fields must then be reported missing.
-    // through the write's transaction: PGlite has one connection, which the transaction holds
-    const custom = await validateCustom(ENTITY, input.custom ?? {}, current ? 'patch' : 'create', tx);
-    errors.push(...custom.errors);
-    if (errors.length) throw validationFailed(errors);
-    if (input.companyId && input.companyId !== current?.companyId) {
-      const found = await tx.select({ id: companies.id }).from(companies)
-        .where(and(eq(companies.id, input.companyId), isNull(companies.deletedAt)));
-      if (!found[0]) {
-        throw new AppError('invalid_reference', 'The company does not exist', {
-          errors: [{ path: 'companyId', message: 'does not reference an existing company' }],
-        });
-      }
-    }
-    return input.custom !== undefined || !current ? { ...out, custom: custom.values } : out;
-  }
+  const check = <T extends ContactPatchInput>(tx: Executor, input: T, current?: ContactRow) =>
+    checkContact(tx, input, current, { defaultPhoneRegion: deps.defaultPhoneRegion, validateCustom });
 
   /** Parsed, checked values of a new contact with its defaults (owner the caller, team the caller's first). */
   async function newValues(tx: Executor, ctx: RequestContext, raw: unknown): Promise<ContactInsert> {
-    const input = await check(tx, parse(ContactCreate, raw));
+    const input = await check(tx, parseInput(ContactCreate, raw));
     assertOwnershipAssignable(ctx.actor, input);
     return {
       ...input,
@@ -131,7 +102,7 @@ export function createContactService(deps: ContactServiceDeps) {
   async function updateIn(
     tx: Executor, ctx: RequestContext, current: ContactRow, raw: unknown, expectedVersion?: number,
   ): Promise<{ row: ContactRow; changed: boolean }> {
-    const patch = await check(tx, parse(ContactPatch, raw), current);
+    const patch = await check(tx, parseInput(ContactPatch, raw), current);
     assertOwnershipAssignable(ctx.actor, patch);
     assertWritable(ctx, current);
     if (expectedVersion !== undefined && expectedVersion !== current.version) {
@@ -357,10 +328,7 @@ export function createContactService(deps: ContactServiceDeps) {
       req: { operation: 'create' | 'update' | 'upsert' | 'delete'; idProperty?: string | undefined; records: unknown[]; atomic?: boolean | undefined },
     ): Promise<BatchResult[]> {
       assertCan(ctx.actor, 'customers', 'write');
-      // REST checks it in the route schema; GraphQL passes any string, so the service checks it too
-      const key = ContactIdProperty.safeParse(req.idProperty ?? 'id');
-      if (!key.success) throw validationFailed([{ path: 'idProperty', message: key.error.issues[0]?.message ?? 'is not valid' }]);
-      const idProperty = key.data;
+      const idProperty = batchIdProperty(ContactIdProperty, req.idProperty);
       return inTransaction(db, (tx) =>
         runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, (t, raw) =>
           applyBatchOperation(t, req.operation, idProperty, raw, {

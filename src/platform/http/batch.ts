@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Executor } from '../db/client.js';
-import { AppError } from '../errors/app-error.js';
+import { AppError, validationFailed } from '../errors/app-error.js';
 import { toProblem } from '../errors/problem.js';
 
 export const MAX_BATCH = 1000;
@@ -134,4 +134,11 @@ export async function applyBatchOperation<Row extends { id: string }>(
       return { id: current.id, status: 'deleted' };
     }
   }
+}
+
+/** The batch's idProperty checked by its schema: REST checks it in the route, GraphQL passes any string. */
+export function batchIdProperty(schema: z.ZodType<string>, given: string | undefined): string {
+  const key = schema.safeParse(given ?? 'id');
+  if (!key.success) throw validationFailed([{ path: 'idProperty', message: key.error.issues[0]?.message ?? 'is not valid' }]);
+  return key.data;
 }
