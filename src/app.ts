@@ -27,6 +27,7 @@ import type { Module } from './platform/module.js';
 import { identityModule } from './modules/identity/index.js';
 import { pipelineModule } from './modules/pipeline/index.js';
 import { integrationModule } from './modules/integration/index.js';
+import { serviceModule } from './modules/service/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -56,8 +57,11 @@ export function createModules(o: {
   const identity = identityModule(o);
   const customer = customerModule({ config: o.config, db: o.db, users: identity.services.users });
   const pipeline = pipelineModule({ config: o.config, db: o.db, users: identity.services.users, customer: customer.services });
-  const integration = integrationModule({ config: o.config, db: o.db });
-  const all: Module[] = [identity, customer, pipeline, integration];
+  const service = serviceModule({ config: o.config, db: o.db, users: identity.services.users, customer: customer.services });
+  const integration = integrationModule({
+    config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services,
+  });
+  const all: Module[] = [identity, customer, pipeline, service, integration];
   return { identity, all };
 }
 

@@ -30,6 +30,8 @@ export const contacts = pgTable(
     smsOptInAt: ts('sms_opt_in_at'),
     /** set when this contact was merged into another (soft-deleted then): GET answers 404 naming it */
     mergedIntoId: uuid('merged_into_id'),
+    /** set by a GDPR erasure: personal fields are gone, the row stays (soft-deleted) for aggregates */
+    erasedAt: ts('erased_at'),
     /** first and last name normalised by search.ts, for duplicate detection by trigram similarity */
     nameKey: text('name_key').notNull().default(''),
     ...ownershipColumns(),

@@ -10,21 +10,28 @@ import { createDeliveryService } from './delivery.service.js';
 import { createWebhookService } from './webhook.service.js';
 import { webhookRoutes } from './webhook.routes.js';
 import { webhookResolvers } from './webhook.resolvers.js';
+import type { CustomerServices } from '../customer/index.js';
+import type { PipelineServices } from '../pipeline/index.js';
+import type { ServiceServices } from '../service/index.js';
 
 export interface IntegrationModuleDeps {
   config: Config;
   db: Executor;
+  /** the modules whose records imports write and exports read, through their services (same rules as the API) */
+  customer: CustomerServices;
+  pipeline: PipelineServices;
+  service: ServiceServices;
 }
 
 /**
  * The integration module's face (API.md §5 "Integration"): the change feed over the outbox, and
  * webhooks that deliver it, signed, with retries. Each part adds its routes, GraphQL and workers below.
  */
-export function integrationModule({ config, db }: IntegrationModuleDeps) {
+export function integrationModule({ config, db, customer, pipeline, service }: IntegrationModuleDeps) {
   const routes: FastifyPluginAsync[] = [];
   const graphql: GraphqlModule[] = [];
   const workers: ModuleWorker[] = [];
-  void config; void db;
+  void customer; void pipeline; void service;
 
   // ---- change feed (feed.*) ----
   const feed = createFeedService({ db });
@@ -39,6 +46,12 @@ export function integrationModule({ config, db }: IntegrationModuleDeps) {
   // both steps take the database they are given and coordinate through it (cursor row lock, SKIP LOCKED)
   workers.push({ name: 'webhook fan-out', intervalMs: 1000, run: (x) => deliveries.fanOut(x) });
   workers.push({ name: 'webhook delivery', intervalMs: 1000, run: (x) => deliveries.deliverDue(x) });
+
+  // ---- imports (import.*) ----
+
+  // ---- exports (export.*) ----
+
+  // ---- live changes: GraphQL subscriptions fed by the outbox (subscription.*) ----
 
   return assembleModule({ feed, webhooks, deliveries }, { routes, graphql, workers });
 }

@@ -12,6 +12,9 @@ export const webhooks = pgTable(
     events: text('events').array().notNull(),
     /** the HMAC key, exactly as shown to the client once */
     secret: text('secret').notNull(),
+    /** the secret before the last rotation: it still signs (a second v1=) until previousSecretExpiresAt */
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: ts('previous_secret_expires_at'),
     enabled: boolean('enabled').notNull().default(true),
     description: text('description'),
     /** the first failure of the current failing streak; a webhook failing for days is disabled */

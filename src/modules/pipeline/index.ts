@@ -36,6 +36,8 @@ const OPEN_DEALS_360 = 50;
 /** a contact is converted from a lead once or a few times (merges bring more) */
 const CONVERTED_LEADS_360 = 20;
 
+export type PipelineServices = ReturnType<typeof pipelineModule>['services'];
+
 export interface PipelineModuleDeps {
   config: Config;
   db: Executor;

@@ -1,4 +1,4 @@
-import { bigint, index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { idColumn, ts } from '../db/columns.js';
 
@@ -24,6 +24,13 @@ export const auditLogs = pgTable(
     requestId: text('request_id'),
     ip: text('ip'),
     userAgent: text('user_agent'),
+    /**
+     * Digests of values removed by a GDPR erasure, by side and field ({"before": {"email": "<sha256>"}}):
+     * the seal covers field digests (format 2), so an erased row still verifies (chain.ts).
+     */
+    redacted: jsonb('redacted').$type<{ before?: Record<string, string>; after?: Record<string, string> }>(),
+    /** how the seal hashes the row: 1 = whole values (rows sealed before erasure existed), 2 = per-field digests */
+    hashFormat: smallint('hash_format').notNull().default(2),
     seq: bigint('seq', { mode: 'number' }),
     prevHash: text('prev_hash'),
     hash: text('hash'),

@@ -1,0 +1,88 @@
+import { boolean, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { customColumn, recordColumns, ts } from '../../platform/db/columns.js';
+import { slaPolicies, TICKET_PRIORITIES } from './sla-policy.table.js';
+
+export const TICKET_STATUSES = ['new', 'open', 'pending', 'solved', 'closed'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+export const TICKET_CHANNELS = ['email', 'phone', 'chat', 'web', 'social', 'api'] as const;
+
+export const tickets = pgTable(
+  'tickets',
+  {
+    ...recordColumns(),
+    subject: text('subject').notNull(),
+    description: text('description'),
+    status: text('status', { enum: TICKET_STATUSES }).notNull().default('new'),
+    priority: text('priority', { enum: TICKET_PRIORITIES }).notNull().default('normal'),
+    channel: text('channel', { enum: TICKET_CHANNELS }).notNull().default('api'),
+    /** a contact; its foreign key is declared in migration 0013 (modules meet only through index.ts) */
+    requesterId: uuid('requester_id').notNull(),
+    assigneeId: uuid('assignee_id'),
+    teamId: uuid('team_id'),
+    slaPolicyId: uuid('sla_policy_id').references(() => slaPolicies.id),
+    firstResponseDueAt: ts('first_response_due_at'),
+    resolutionDueAt: ts('resolution_due_at'),
+    firstRespondedAt: ts('first_responded_at'),
+    solvedAt: ts('solved_at'),
+    closedAt: ts('closed_at'),
+    slaBreached: boolean('sla_breached').notNull().default(false),
+    /** when the first-response / resolution breach was detected: each breach is announced once */
+    firstResponseBreachedAt: ts('first_response_breached_at'),
+    resolutionBreachedAt: ts('resolution_breached_at'),
+    /** set while pending: the SLA clock is stopped since then */
+    slaPausedAt: ts('sla_paused_at'),
+    /** business minutes spent pending so far; due times are pushed back by them */
+    slaPausedMinutes: integer('sla_paused_minutes').notNull().default(0),
+    satisfactionScore: integer('satisfaction_score'),
+    satisfactionComment: text('satisfaction_comment'),
+    satisfactionAt: ts('satisfaction_at'),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    custom: customColumn(),
+    /** subject and description normalised by the customer module's search folding */
+    searchText: text('search_text').notNull().default(''),
+  },
+  (t) => [
+    index('tickets_created_idx').on(t.createdAt, t.id),
+    index('tickets_updated_idx').on(t.updatedAt, t.id),
+    index('tickets_requester_idx').on(t.requesterId, t.createdAt),
+    index('tickets_assignee_idx').on(t.assigneeId, t.status),
+    index('tickets_team_idx').on(t.teamId, t.status),
+    index('tickets_status_idx').on(t.status, t.priority),
+    index('tickets_sla_policy_idx').on(t.slaPolicyId),
+    index('tickets_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
+    // the breach scheduler's two scans: unmet, unannounced due times of running tickets
+    index('tickets_first_response_due_idx').on(t.firstResponseDueAt)
+      .where(sql`${t.firstRespondedAt} IS NULL AND ${t.firstResponseBreachedAt} IS NULL AND ${t.slaPausedAt} IS NULL AND ${t.deletedAt} IS NULL`),
+    index('tickets_resolution_due_idx').on(t.resolutionDueAt)
+      .where(sql`${t.solvedAt} IS NULL AND ${t.resolutionBreachedAt} IS NULL AND ${t.slaPausedAt} IS NULL AND ${t.deletedAt} IS NULL`),
+  ],
+);
+
+export const COMMENT_VISIBILITIES = ['public', 'internal'] as const;
+export const COMMENT_AUTHOR_TYPES = ['user', 'api_key', 'contact'] as const;
+
+/** Comments on a ticket: public ones are the conversation with the requester, internal ones agents' notes. */
+export const ticketComments = pgTable(
+  'ticket_comments',
+  {
+    ...recordColumns(),
+    ticketId: uuid('ticket_id').notNull().references(() => tickets.id),
+    body: text('body').notNull(),
+    visibility: text('visibility', { enum: COMMENT_VISIBILITIES }).notNull().default('public'),
+    /** an agent (user or API key acting as one) or the requester (a contact) */
+    authorType: text('author_type', { enum: COMMENT_AUTHOR_TYPES }).notNull(),
+    authorId: uuid('author_id'),
+  },
+  (t) => [index('ticket_comments_ticket_idx').on(t.ticketId, t.createdAt, t.id)],
+);
+
+/** Round-robin state per team: who got the team's last auto-assigned ticket. */
+export const ticketRoundRobin = pgTable('ticket_round_robin', {
+  teamId: uuid('team_id').primaryKey(),
+  lastAssigneeId: uuid('last_assignee_id'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export type TicketRow = typeof tickets.$inferSelect;
+export type TicketCommentRow = typeof ticketComments.$inferSelect;
