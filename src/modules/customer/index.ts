@@ -35,6 +35,9 @@ import { devJwtSecret } from '../../platform/auth/dev-secret.js';
 import { createDuplicateService } from './duplicate.service.js';
 import { duplicateRoutes } from './duplicate.routes.js';
 import { duplicateResolvers } from './duplicate.resolvers.js';
+import { createGdprService } from './gdpr.service.js';
+import { gdprRoutes } from './gdpr.routes.js';
+import { gdprResolvers } from './gdpr.resolvers.js';
 import { createMergeService } from './merge.service.js';
 import { mergeRoutes } from './merge.routes.js';
 import { mergeResolvers as mergeGraphqlResolvers } from './merge.resolvers.js';
@@ -48,9 +51,20 @@ export type { ActivityService } from './activity.service.js';
 export type { ActivityDto } from './activity.schema.js';
 export type { ActivityWriteHook } from './activity.service.js';
 export type { TimelineItem, TimelineSource, View360Part } from './timeline.service.js';
+export type { Person, PersonalDataPart, ErasedRecords } from './gdpr.service.js';
 export type { KeysetPredicate, TimelineRow } from './timeline.repository.js';
 export { Contact, toContactDto } from './contact.schema.js';
 export { Company } from './company.schema.js';
+export { contactFieldNames } from './contact.schema.js';
+export { companyFieldNames } from './company.schema.js';
+export { Activity, activityFieldNames } from './activity.schema.js';
+export { Order, orderFieldNames } from './order.schema.js';
+export { Feedback, feedbackFieldNames } from './feedback.schema.js';
+export { contactFilterable, contactSortable } from './contact.repository.js';
+export { companyFilterable, companySortable } from './company.repository.js';
+export { activityFilterable, activitySortable } from './activity.repository.js';
+export { orderFilterable, orderSortable } from './order.repository.js';
+export { feedbackFilterable, feedbackSortable } from './feedback.repository.js';
 export type { CustomFieldLookup, ValidateCustom } from './custom-values.js';
 export { searchCondition, searchRank, searchTextOf, rankedCollection } from './search.js';
 // Tables other modules may JOIN in their own reads (timelines, scores, reports). Writes to them go
@@ -130,5 +144,11 @@ export function customerModule({ config, db, users }: { config: Config; db: Exec
   graphql.push({ resolvers: duplicateResolvers(duplicates) });
   graphql.push({ resolvers: mergeGraphqlResolvers(merge) });
 
-  return assembleModule({ companies, contacts, customFields, activities, timeline, orders, loyalty, feedback, consent, duplicates, merge }, { routes, graphql });
+  // ---- GDPR export and erasure (gdpr.*) ----
+  // other modules add what they hold about a person (gdpr.addPart): deals and leads, tickets, …
+  const gdpr = createGdprService({ db });
+  routes.push(async (app) => app.register(gdprRoutes, { gdpr }));
+  graphql.push({ resolvers: gdprResolvers(gdpr) });
+
+  return assembleModule({ companies, contacts, customFields, activities, timeline, orders, loyalty, feedback, consent, duplicates, merge, gdpr }, { routes, graphql });
 }

@@ -30,6 +30,7 @@ import { dealTimelineSource, leadTimelineSource } from './timeline-sources.js';
 import { Deal } from './deal.schema.js';
 import { Lead } from './lead.schema.js';
 import { moveCompanyLinks, moveContactLinks } from './merge-links.js';
+import { pipelineGdprPart } from './gdpr-part.js';
 
 /** open deals in the 360 view; the rest are one `GET /v1/deals?filter[status][eq]=open` away */
 const OPEN_DEALS_360 = 50;
@@ -37,6 +38,10 @@ const OPEN_DEALS_360 = 50;
 const CONVERTED_LEADS_360 = 20;
 
 export type PipelineServices = ReturnType<typeof pipelineModule>['services'];
+export { Deal, dealFieldNames } from './deal.schema.js';
+export { Lead, leadFieldNames } from './lead.schema.js';
+export { dealFilterable, dealSortable } from './deal.repository.js';
+export { leadFilterable, leadSortable } from './lead.repository.js';
 
 export interface PipelineModuleDeps {
   config: Config;
@@ -120,6 +125,8 @@ export function pipelineModule({ config, db, users, customer }: PipelineModuleDe
   // merging contacts or companies moves their deals and converted leads too (merge-links.ts)
   customer.merge.registerLinkMover('contact', moveContactLinks);
   customer.merge.registerLinkMover('company', moveCompanyLinks);
+  // a person's GDPR export and erasure cover the leads they were and the deals they take part in
+  customer.gdpr.addPart(pipelineGdprPart);
 
   return assembleModule({ pipelines, forecast, deals, leads, scoringRules, conversion }, { routes, graphql, workers });
 }

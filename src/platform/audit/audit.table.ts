@@ -28,7 +28,7 @@ export const auditLogs = pgTable(
      * Digests of values removed by a GDPR erasure, by side and field ({"before": {"email": "<sha256>"}}):
      * the seal covers field digests (format 2), so an erased row still verifies (chain.ts).
      */
-    redacted: jsonb('redacted').$type<{ before?: Record<string, string>; after?: Record<string, string> }>(),
+    redacted: jsonb('redacted').$type<{ before?: Record<string, string>; after?: Record<string, string>; ip?: string; userAgent?: string }>(),
     /** how the seal hashes the row: 1 = whole values (rows sealed before erasure existed), 2 = per-field digests */
     hashFormat: smallint('hash_format').notNull().default(2),
     seq: bigint('seq', { mode: 'number' }),

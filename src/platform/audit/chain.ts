@@ -12,12 +12,38 @@ const GENESIS = '0'.repeat(64);
 
 type AuditRow = typeof auditLogs.$inferSelect;
 
-/** The hashed content of a row: everything but the seal itself, in a fixed order. */
+export type Redactions = NonNullable<AuditRow['redacted']>;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The digest of one top-level field of before/after: what format 2 seals, and what an erasure keeps. */
+export function fieldDigest(key: string, value: unknown): string {
+  return sha256(JSON.stringify([key, value ?? null]));
+}
+
+/** Field digests of one side, sorted by key; an erased field contributes the digest kept at erasure. */
+function sideDigests(side: unknown, kept: Record<string, string> | undefined): unknown {
+  if (side === null || side === undefined) return null;
+  if (typeof side !== 'object' || Array.isArray(side)) return [['', fieldDigest('', side)]];
+  const obj = side as Record<string, unknown>;
+  // a kept digest stands for an erased (null) value only: a value put back in its place must match itself
+  return Object.keys(obj).sort().map((k) => [k, (obj[k] === null && kept?.[k]) || fieldDigest(k, obj[k])]);
+}
+
+/**
+ * The hashed content of a row: everything but the seal itself, in a fixed order. Format 1 hashed
+ * whole values; format 2 hashes a digest per field (and of ip and user agent), so a GDPR erasure can
+ * remove values while the seal still verifies against the digests it keeps in `redacted`.
+ */
 function rowHash(prevHash: string, seq: number, r: AuditRow): string {
-  const content = JSON.stringify([
-    seq, r.id, r.occurredAt.toISOString(), r.actorType, r.actorId, r.actorRole, r.action, r.entityType, r.entityId,
-    r.before, r.after, r.requestId, r.ip, r.userAgent,
-  ]);
+  const head = [seq, r.id, r.occurredAt.toISOString(), r.actorType, r.actorId, r.actorRole, r.action, r.entityType, r.entityId];
+  const kept = r.redacted ?? {};
+  const content = r.hashFormat === 1
+    ? JSON.stringify([...head, r.before, r.after, r.requestId, r.ip, r.userAgent])
+    : JSON.stringify([
+      ...head, sideDigests(r.before, kept.before), sideDigests(r.after, kept.after), r.requestId,
+      (r.ip === null && kept.ip) || fieldDigest('ip', r.ip), (r.userAgent === null && kept.userAgent) || fieldDigest('userAgent', r.userAgent),
+    ]);
   return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
 }
 
@@ -66,7 +92,9 @@ export async function verifyAuditChain(db: Executor): Promise<ChainReport> {
       const seq = r.seq as number;
       if (seq !== expected) return { ok: false, checked, firstBroken: { id: null, seq: expected, reason: 'row missing (deleted)' } };
       if (r.prevHash !== prev) return { ok: false, checked, firstBroken: { id: r.id, seq, reason: 'previous hash does not match' } };
-      if (rowHash(prev, seq, r) !== r.hash) return { ok: false, checked, firstBroken: { id: r.id, seq, reason: 'content does not match its hash' } };
+      // a format-1 row erased before format 2 existed cannot be recomputed: its place in the chain still is
+      const erasedFormat1 = r.hashFormat === 1 && r.redacted !== null;
+      if (!erasedFormat1 && rowHash(prev, seq, r) !== r.hash) return { ok: false, checked, firstBroken: { id: r.id, seq, reason: 'content does not match its hash' } };
       prev = r.hash as string;
       expected += 1;
       checked += 1;
