@@ -28,6 +28,7 @@ import { identityModule } from './modules/identity/index.js';
 import { pipelineModule } from './modules/pipeline/index.js';
 import { integrationModule } from './modules/integration/index.js';
 import { serviceModule } from './modules/service/index.js';
+import { analyticsModule } from './modules/analytics/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -61,7 +62,8 @@ export function createModules(o: {
   const integration = integrationModule({
     config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services,
   });
-  const all: Module[] = [identity, customer, pipeline, service, integration];
+  const analytics = analyticsModule({ config: o.config, db: o.db });
+  const all: Module[] = [identity, customer, pipeline, service, integration, analytics];
   return { identity, all };
 }
 
