@@ -1,5 +1,5 @@
-// Runs the tap suite. With a PostgreSQL server (TEST_DATABASE_URL, as CI sets it) or `--full`, every
-// file runs. On in-memory PGlite — a machine with nothing installed — the quick form runs instead:
+// Runs the tap suite. With a PostgreSQL server (TEST_DATABASE_URL, as CI sets it) every file runs but
+// the scale tests; `--full` runs them all. On in-memory PGlite — a machine with nothing installed — the quick form runs instead:
 // the domain modules' tests and the unit tests, leaving out the platform suites below (faults,
 // security, contract, integration, identity, the roles matrix, GraphQL limits), which change rarely,
 // take a third of the time on PGlite, and always run in CI. `npm run test:full` runs them anywhere.
@@ -16,13 +16,17 @@ const FULL_ONLY = [
   'test/api/http-plumbing.test.ts',
 ];
 
+/** Scale measurements (a 100k-row import): minutes of one job for a figure, so only in the full form. */
+const SCALE = ['test/**/*-scale.test.ts'];
+
 const server = Boolean(process.env.TEST_DATABASE_URL);
-const full = process.argv.includes('--full') || server;
+const full = process.argv.includes('--full');
 // On a server the test processes wait on PostgreSQL part of the time: four at once finish the suite
 // about 15 % sooner on 2 cores. PGlite runs the database inside each test process, so two is the most.
-const args = [...(server ? ['--jobs=4'] : []), ...(full ? [] : FULL_ONLY.map((p) => `--exclude=${p}`))];
-if (!full) {
-  console.log('Quick form on in-memory PGlite: platform suites are left out (npm run test:full, or set TEST_DATABASE_URL, runs everything).');
+const left = full ? [] : server ? SCALE : [...FULL_ONLY, ...SCALE];
+const args = [...(server ? ['--jobs=4'] : []), ...left.map((p) => `--exclude=${p}`)];
+if (left.length) {
+  console.log(`Left out (npm run test:full runs everything): ${server ? 'the scale tests' : 'the platform suites and scale tests, on in-memory PGlite'}.`);
 }
 const r = spawnSync('npx', ['tap', ...args], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
