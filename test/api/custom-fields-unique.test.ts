@@ -88,8 +88,14 @@ t.test('deleting the definition drops the rule with it', async (t) => {
   t.equal((await create('After', { vat_no: 'SA-1' })).statusCode, 201, 'a non-unique field of the same key allows duplicates');
 });
 
-t.test('unique needs a table to index: entities without one yet are refused clearly', async (t) => {
+t.test('unique works on every entity with custom fields, tickets included', async (t) => {
   const res = await h.request({ method: 'POST', url: '/v1/custom-fields', headers: admin.auth, payload: { entity: 'ticket', key: 'ext_ref', label: 'x', type: 'text', unique: true } });
-  t.equal(res.statusCode, 400);
-  t.equal(res.json().errors[0].path, 'unique');
+  t.equal(res.statusCode, 201);
+  const requester = (await h.request({ method: 'POST', url: '/v1/contacts', headers: admin.auth, payload: { firstName: 'Req' } })).json();
+  const ticket = (ref: string) => h.request({ method: 'POST', url: '/v1/tickets', headers: admin.auth, payload: { subject: 'S', requesterId: requester.id, custom: { ext_ref: ref } } });
+  t.equal((await ticket('T-1')).statusCode, 201);
+  const dup = await ticket('T-1');
+  t.equal(dup.statusCode, 409, 'a second ticket with the same value is refused');
+  t.match(dup.json(), { code: 'conflict', errors: [{ path: 'custom.ext_ref' }] });
+  t.equal((await ticket('T-2')).statusCode, 201);
 });

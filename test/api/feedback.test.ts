@@ -79,9 +79,12 @@ t.test('create: unknown and read-only fields, missing fields, bad references', a
   const deleted = await req('POST', '/v1/feedback', { type: 'nps', score: 5, contactId: gone.id });
   t.match(deleted.json(), { code: 'invalid_reference', status: 422 }, 'a deleted contact is no reference');
 
-  const ticketId = randomUUID();
-  const withTicket = await created('/v1/feedback', { type: 'csat', score: 4, comment: 'Solved fast', contactId: contact.id, ticketId });
-  t.equal(withTicket.ticketId, ticketId, 'any ticket UUID is kept until tickets exist');
+  const ticket = await created('/v1/tickets', { subject: 'Feedback about me', requesterId: contact.id });
+  const withTicket = await created('/v1/feedback', { type: 'csat', score: 4, comment: 'Solved fast', contactId: contact.id, ticketId: ticket.id });
+  t.equal(withTicket.ticketId, ticket.id, 'an existing ticket is kept');
+  const unknownTicket = await req('POST', '/v1/feedback', { type: 'csat', score: 4, contactId: contact.id, ticketId: randomUUID() });
+  t.equal(unknownTicket.statusCode, 422);
+  t.match(unknownTicket.json(), { code: 'invalid_reference', errors: [{ path: 'ticketId' }] }, 'an unknown ticket is no reference');
 });
 
 t.test('read, merge patch with versions, 412, delete, restore; audit rows and events', async (t) => {
@@ -143,7 +146,7 @@ t.test('roles: support writes; sales, marketing and viewer read only; no token 4
 
 t.test('list: filters, sorts, paging, count, include=contact; unknown filter 400', async (t) => {
   const c = await created('/v1/contacts', { firstName: 'Lister' });
-  const ticketId = randomUUID();
+  const ticketId = (await created('/v1/tickets', { subject: 'Listed feedback', requesterId: c.id })).id;
   for (const [type, score] of [['nps', 2], ['nps', 9], ['csat', 3], ['ces', 5], ['nps', 7]] as const) {
     await created('/v1/feedback', { type, score, contactId: c.id, ...(type === 'csat' ? { ticketId } : {}) });
   }

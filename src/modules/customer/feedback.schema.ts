@@ -14,7 +14,7 @@ const writable = {
   score: z.number().int().describe('NPS 0–10, CSAT 1–5, CES 1–7'),
   comment: z.string().trim().min(1).max(10_000).nullable(),
   contactId: Uuid.describe('a live contact'),
-  ticketId: Uuid.nullable().describe('the ticket the answer is about; not checked until the service module brings tickets'),
+  ticketId: Uuid.nullable().describe('the ticket the answer is about (a CSAT from POST /v1/tickets/:id/satisfaction carries it)'),
   ...ownershipFields,
 };
 

@@ -14,7 +14,7 @@ import type { ParsedListQuery } from '../../platform/http/list-query.js';
 import { applyPatch } from '../../platform/http/merge-patch.js';
 import type { ContactDto } from './contact.schema.js';
 import {
-  FeedbackCreate, type FeedbackDto, FeedbackPatch, type FeedbackPatchInput, NpsAnswer, type NpsAnswerDto, SCORE_RANGES, toFeedbackDto,
+  FeedbackCreate, type FeedbackCreateInput, type FeedbackDto, FeedbackPatch, type FeedbackPatchInput, NpsAnswer, type NpsAnswerDto, SCORE_RANGES, toFeedbackDto,
 } from './feedback.schema.js';
 import type { FeedbackRow, FeedbackType } from './feedback.table.js';
 import * as repo from './feedback.repository.js';
@@ -74,6 +74,17 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
     await emit(tx, ctx, { type: `${ENTITY}.${type}`, entityType: ENTITY, entityId: after.id, before: b, after: a });
   }
 
+  async function createIn(tx: Executor, ctx: RequestContext, input: FeedbackCreateInput): Promise<FeedbackRow> {
+    await check(tx, input);
+    const created = await repo.insertFeedback(tx, {
+      ...input,
+      ownerId: input.ownerId !== undefined ? input.ownerId : ctx.actor.type === 'user' ? ctx.actor.id : null,
+      teamId: input.teamId !== undefined ? input.teamId : ctx.actor.teamIds[0] ?? null,
+    });
+    await written(tx, ctx, 'create', null, created);
+    return created;
+  }
+
   async function lockLive(tx: Executor, id: string): Promise<FeedbackRow> {
     const row = await repo.lockFeedback(tx, parseId(id));
     if (!row || row.deletedAt) throw notFound('Feedback');
@@ -108,17 +119,15 @@ export function createFeedbackService(deps: FeedbackServiceDeps) {
       assertCan(ctx.actor, 'feedback', 'write');
       const input = parseInput(FeedbackCreate, raw);
       assertOwnershipAssignable(ctx.actor, input);
-      const row = await inTransaction(db, async (tx) => {
-        await check(tx, input);
-        const created = await repo.insertFeedback(tx, {
-          ...input,
-          ownerId: input.ownerId !== undefined ? input.ownerId : ctx.actor.type === 'user' ? ctx.actor.id : null,
-          teamId: input.teamId !== undefined ? input.teamId : ctx.actor.teamIds[0] ?? null,
-        });
-        await written(tx, ctx, 'create', null, created);
-        return created;
-      });
-      return toFeedbackDto(row);
+      return toFeedbackDto(await inTransaction(db, (tx) => createIn(tx, ctx, input)));
+    },
+
+    /** Inside another module's transaction (a ticket's satisfaction rating): same checks, audit and events as create. */
+    async createIn(tx: Executor, ctx: RequestContext, raw: unknown): Promise<FeedbackDto> {
+      assertCan(ctx.actor, 'feedback', 'write');
+      const input = parseInput(FeedbackCreate, raw);
+      assertOwnershipAssignable(ctx.actor, input);
+      return toFeedbackDto(await createIn(tx, ctx, input));
     },
 
     async get(ctx: RequestContext, id: string, o: { includeDeleted?: boolean; include?: readonly string[] | undefined } = {}): Promise<FeedbackDto> {

@@ -43,6 +43,13 @@ export async function userSummaries(db: Executor, ids: readonly string[]): Promi
   return db.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, unique));
 }
 
+/** id and role of the active users among `ids` (ticket round-robin picks among them). */
+export async function activeUserRoles(db: Executor, ids: readonly string[]): Promise<{ id: string; role: string }[]> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return [];
+  return db.select({ id: users.id, role: users.role }).from(users).where(and(inArray(users.id, unique), eq(users.active, true)));
+}
+
 export async function findUser(db: Executor, id: string): Promise<UserRow | undefined> {
   return (await db.select().from(users).where(eq(users.id, id)).limit(1))[0];
 }

@@ -74,6 +74,24 @@ export function createUserService({ db }: { db: Executor }) {
     createUnchecked,
     countUsers: () => repo.countUsers(db),
 
+    /**
+     * Active members of live teams (ticket round-robin), ordered by user id; a team that does not exist
+     * (or is deleted) is absent from the map. `ex` is the caller's transaction when it holds one.
+     */
+    async teamMembers(teamIds: readonly string[], ex: Executor = db): Promise<Map<string, { id: string; role: string }[]>> {
+      const live = await repo.liveTeamIds(ex, teamIds);
+      const members = await repo.memberIdsOf(ex, live);
+      const active = new Map((await repo.activeUserRoles(ex, [...members.values()].flat())).map((u) => [u.id, u]));
+      return new Map([...members].map(([teamId, ids]) => [
+        teamId, ids.flatMap((id) => active.get(id) ?? []).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      ]));
+    },
+
+    /** id and role of the active users among `ids` (a ticket's assignee must be one); `ex` as for teamMembers. */
+    async activeUsers(ids: readonly string[], ex: Executor = db): Promise<Map<string, { id: string; role: string }>> {
+      return new Map((await repo.activeUserRoles(ex, ids)).map((u) => [u.id, u]));
+    },
+
     /** One query for any number of ids; unknown ids are simply absent. For embedding owners. */
     async summaries(ids: readonly (string | null)[]): Promise<Map<string, { id: string; name: string; email: string }>> {
       const rows = await repo.userSummaries(db, ids.filter((x): x is string => typeof x === 'string'));
