@@ -126,7 +126,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
     // work; shedding on it would refuse the very requests being served (0 turns the check off).
     // Under NODE_ENV=test it is off too: on a loaded CI machine one stall of a second would turn every
     // request of the next sampling interval into a 503, failing tests about something else.
-    maxEventLoopDelay: database.kind === 'pglite' || config.env === 'test' ? 0 : 1000,
+    maxEventLoopDelay: database.kind === 'pglite' || config.env === 'test' ? 0 : config.maxEventLoopDelayMs,
     retryAfter: 5,
     pressureHandler: (_req, _reply, type) => {
       throw new AppError('service_unavailable', `The server is overloaded (${type}); retry shortly`, { headers: { 'retry-after': '5' } });
@@ -181,6 +181,8 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
 
   await registerGraphql(app, {
     modules: modules.map((m) => m.graphql),
+    // WebSocket subscriptions may carry an API key in connectionParams, checked like the HTTP header
+    verifyApiKey: (key) => identity.verifyApiKey(key),
     limits: {
       maxDepth: config.graphql.maxDepth,
       maxAliases: config.graphql.maxAliases,

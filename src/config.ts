@@ -53,11 +53,20 @@ const envSchema = z.object({
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** event-loop delay above which requests are shed with 503 (0: never; always off on embedded PGlite and in tests) */
+  MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(10),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(50),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(5000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  EVENT_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(36_500)
+    .default(30)
+    .describe('Days the change feed keeps events (GET /v1/events, webhook redelivery); 0 keeps them forever'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -93,9 +102,12 @@ export interface Config {
   readonly webhookAllowPrivateNetworks: boolean;
   readonly admin: { readonly email: string | undefined; readonly password: string | undefined };
   readonly requestTimeoutMs: number;
+  readonly maxEventLoopDelayMs: number;
   readonly bodyLimitBytes: number;
   readonly graphql: { readonly maxDepth: number; readonly maxAliases: number; readonly maxCost: number };
   readonly shutdownGraceMs: number;
+  /** days the change feed keeps its events; 0: forever (events a webhook still needs are always kept) */
+  readonly eventRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -145,9 +157,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD },
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     graphql: { maxDepth: e.GRAPHQL_MAX_DEPTH, maxAliases: e.GRAPHQL_MAX_ALIASES, maxCost: e.GRAPHQL_MAX_COST },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    eventRetentionDays: e.EVENT_RETENTION_DAYS,
   });
 }
 

@@ -163,34 +163,33 @@ t.test('429 with Retry-After is honoured; a redirect is not followed; a hung rec
   await remove(hung.id);
 });
 
-t.test('backoff doubles up to the cap, the delivery dies after 3 days, and the webhook is disabled', async (t) => {
+t.test('a webhook failing for a day is disabled; its delivery keeps retrying for 3 days, then dies', async (t) => {
   const rx = await receiver(() => 503);
   t.teardown(rx.close);
   const hook = await webhook(rx.url);
-  const c = await contact('Doomed');
+  await contact('Doomed');
   await fanOutWebhooks(db);
   const start = Date.parse((await deliveries(hook.id))[0].createdAt);
   let now = new Date(start);
   const waits: number[] = [];
-  for (let i = 0; i < 60; i++) {
+  let disabledAt: number | null = null;
+  while (disabledAt === null && waits.length < 60) {
     await deliverDueWebhooks(db, opts({ now }));
     const [d] = await deliveries(hook.id);
-    if (d.status === 'dead') break;
+    if (!(await getHook(hook.id)).enabled) disabledAt = now.getTime();
     waits.push(Date.parse(d.nextAttemptAt) - now.getTime());
     now = new Date(d.nextAttemptAt);
   }
-  const [d] = await deliveries(hook.id);
-  t.equal(d.status, 'dead', 'dead-lettered');
-  t.equal(d.nextAttemptAt, null);
+  t.equal(DISABLE_AFTER_MS, 86_400_000, 'a day');
+  t.ok(disabledAt !== null && disabledAt - start >= DISABLE_AFTER_MS && disabledAt - start < DISABLE_AFTER_MS + 6 * 3600_000,
+    `disabled at the first failure a day after the streak began (${((disabledAt ?? 0) - start) / 3600_000} h)`);
   t.same(waits.slice(0, 5), [30_000, 60_000, 120_000, 240_000, 480_000], 'exponential from 30 s');
   t.same(waits.slice(0, 5), [1, 2, 3, 4, 5].map((n) => backoffMs(n, () => 0.5)));
   t.ok(waits.every((w) => w <= 6 * 3600_000), 'capped at 6 h');
-  t.equal(Date.parse(d.lastAttemptAt), start + RETRY_WINDOW_MS, 'the last attempt falls on the 3-day deadline');
-  t.equal(d.attempts, rx.got.length, 'every attempt reached the receiver');
-  t.equal(new Set(rx.got.map((r) => r.headers['x-crm-event-id'])).size, 1, 'one event id throughout');
+  t.match((await deliveries(hook.id))[0], { status: 'failed' }, 'the delivery itself is not dead yet');
 
-  const after = await getHook(hook.id);
-  t.match(after, { enabled: false, disabledReason: /failing since .*HTTP 503/ }, `disabled after ${DISABLE_AFTER_MS / 86_400_000} days of failures`);
+  const disabledHook = await getHook(hook.id);
+  t.match(disabledHook, { enabled: false, disabledReason: /failing since .*HTTP 503/ });
   const disabled = (await h.request({ method: 'GET', url: `/v1/events?entityId=${hook.id}&types=webhook.disabled`, headers: admin.auth })).json().data;
   t.equal(disabled.length, 1, 'webhook.disabled is in the feed');
   t.match(disabled[0], { actor: { type: 'system' }, data: { after: { enabled: false } } });
@@ -200,10 +199,29 @@ t.test('backoff doubles up to the cap, the delivery dies after 3 days, and the w
   await step({ now: new Date(start + 5 * RETRY_WINDOW_MS) });
   t.equal(rx.got.length, n, 'a disabled webhook gets nothing');
   t.equal((await deliveries(hook.id)).length, 1, 'and no deliveries are queued for it');
-  void c;
 
   const on = await h.request({ method: 'PATCH', url: `/v1/webhooks/${hook.id}`, headers: admin.auth, payload: { enabled: true } });
   t.match(on.json(), { enabled: true, disabledReason: null, failingSince: null }, 'enabling clears the reason and the streak');
+
+  // enabled again (as often as it takes), the delivery resumes within its own 3-day window and then dies
+  let reenabled = 1;
+  for (let i = 0; i < 60; i++) {
+    await deliverDueWebhooks(db, opts({ now }));
+    const [d] = await deliveries(hook.id);
+    if (d.status === 'dead') break;
+    if (!(await getHook(hook.id)).enabled) {
+      await h.request({ method: 'PATCH', url: `/v1/webhooks/${hook.id}`, headers: admin.auth, payload: { enabled: true } });
+      reenabled++;
+    }
+    now = new Date(d.nextAttemptAt);
+  }
+  const [d] = await deliveries(hook.id);
+  t.equal(d.status, 'dead', 'dead-lettered');
+  t.equal(d.nextAttemptAt, null);
+  t.equal(Date.parse(d.lastAttemptAt), start + RETRY_WINDOW_MS, 'the last attempt falls on the 3-day deadline');
+  t.ok(reenabled >= 2, `disabled again after each further day of failures (${reenabled} times enabled)`);
+  t.equal(d.attempts, rx.got.length, 'every attempt reached the receiver');
+  t.equal(new Set(rx.got.map((r) => r.headers['x-crm-event-id'])).size, 1, 'one event id throughout');
   await remove(hook.id);
 });
 

@@ -20,6 +20,12 @@ type LoaderMap = Record<string, Record<string, unknown>>;
 const isScalarImpl = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && ['serialize', 'parseValue', 'parseLiteral'].every((k) => typeof (v as Record<string, unknown>)[k] === 'function');
 
+/** A field resolver is a function; a subscription field's is mercurius' `{ subscribe, resolve? }`. */
+const isResolver = (s: GraphQLSchema, typeName: string, r: unknown): boolean =>
+  typeName === s.getSubscriptionType()?.name
+    ? typeof r === 'object' && r !== null && typeof (r as { subscribe?: unknown }).subscribe === 'function'
+    : typeof r === 'function';
+
 /** Every way a resolver map (and loader map) and a schema can disagree, one line each; empty when they match. */
 function mismatches(s: GraphQLSchema, resolvers: IResolvers, loaders: LoaderMap = {}): string[] {
   const out: string[] = [];
@@ -37,7 +43,7 @@ function mismatches(s: GraphQLSchema, resolvers: IResolvers, loaders: LoaderMap 
     if (!root) continue;
     const given = (map[root.name] ?? {}) as Record<string, unknown>;
     for (const field of Object.keys(root.getFields())) {
-      if (typeof given[field] !== 'function') out.push(`${root.name}.${field} has no resolver`);
+      if (!isResolver(s, root.name, given[field])) out.push(`${root.name}.${field} has no resolver`);
     }
   }
   for (const [typeName, impl] of Object.entries(map)) {
@@ -51,7 +57,7 @@ function mismatches(s: GraphQLSchema, resolvers: IResolvers, loaders: LoaderMap 
       for (const [field, fn] of Object.entries(impl as Record<string, unknown>)) {
         if (field === 'isTypeOf' || field === '__resolveReference') continue;
         if (!fields[field]) out.push(`resolver ${typeName}.${field}: the schema has no such field`);
-        else if (typeof fn !== 'function') out.push(`resolver ${typeName}.${field} is not a function`);
+        else if (!isResolver(s, typeName, fn)) out.push(`resolver ${typeName}.${field} is not a function`);
       }
     } else if (type instanceof GraphQLEnumType) {
       const values = new Set(type.getValues().map((v) => v.name));

@@ -22,8 +22,11 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** retries stop this long after a delivery began; then it is dead */
 export const RETRY_WINDOW_MS = 3 * DAY;
-/** a webhook whose deliveries keep failing this long is disabled */
-export const DISABLE_AFTER_MS = 3 * DAY;
+/**
+ * a webhook whose deliveries keep failing this long (no success in between) is disabled; its
+ * deliveries keep their own 3-day window and resume if it is enabled again
+ */
+export const DISABLE_AFTER_MS = DAY;
 const BASE_DELAY_MS = 30_000;
 const MAX_DELAY_MS = 6 * HOUR;
 /** longer than an attempt can take, so a live claim never expires under its worker */
@@ -103,14 +106,15 @@ export async function redeliverNow(db: Executor, deliveryId: string, o: Delivery
 async function attempt(db: Executor, a: repo.AttemptRow, o: DeliveryOptions): Promise<void> {
   const clock = o.now ?? (() => new Date());
   const body = JSON.stringify(toFeedEvent(a.event));
-  const t = Math.floor(clock().getTime() / 1000);
+  const sentAt = clock();
+  const t = Math.floor(sentAt.getTime() / 1000);
   const headers = {
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
     'x-crm-event-id': a.event.id,
     'x-crm-event-type': a.event.type,
     'x-crm-delivery-id': a.delivery.id,
-    'x-crm-signature': signatureHeader(a.webhook.secret, body, t),
+    'x-crm-signature': signatureHeader(signingSecrets(a.webhook, sentAt), body, t),
   };
   const send = o.send ?? sendWebhook;
   let outcome: SendOutcome;
@@ -121,6 +125,12 @@ async function attempt(db: Executor, a: repo.AttemptRow, o: DeliveryOptions): Pr
   }
   const at = clock();
   await inTransaction(db, (tx) => (outcome.ok ? succeeded(tx, a, outcome, at) : failed(tx, a, outcome, at, o.random ?? Math.random)));
+}
+
+/** The current secret, then the previous one while its overlap after a rotation lasts. */
+export function signingSecrets(hook: Pick<WebhookRow, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>, at: Date): string[] {
+  const overlapping = hook.previousSecret && hook.previousSecretExpiresAt && hook.previousSecretExpiresAt.getTime() > at.getTime();
+  return overlapping ? [hook.secret, hook.previousSecret as string] : [hook.secret];
 }
 
 async function succeeded(tx: Executor, a: repo.AttemptRow, outcome: SendOutcome, at: Date): Promise<void> {

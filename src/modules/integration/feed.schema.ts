@@ -68,7 +68,7 @@ export function decodeFeedCursor(text: string | undefined | null, path = 'after'
 
 export const FeedQuery = z
   .object({
-    after: z.string().max(200).optional().describe('The nextCursor of the previous page; absent: from the first event'),
+    after: z.string().max(200).optional().describe('The nextCursor of the previous page; absent: from the first event. A cursor from before the events kept by EVENT_RETENTION_DAYS is a 400 on after'),
     types: z.string().max(4000).optional().describe('Comma list of event types, <entity>.* patterns, or *: contact.*,deal.stage_changed'),
     entityType: z.string().regex(new RegExp(`^${NAME}$`), 'must be an entity name such as contact').optional().describe('Only events about this kind of record'),
     entityId: Uuid.optional().describe('Only events about this record'),

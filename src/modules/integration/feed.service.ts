@@ -5,6 +5,7 @@ import { validationFailed } from '../../platform/errors/app-error.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../platform/http/collection.js';
 import { type FeedPageDto, decodeFeedCursor, encodeFeedCursor, parseTypes, toFeedEvent } from './feed.schema.js';
 import { readFeed } from './feed.repository.js';
+import { assertRetained } from './retention.js';
 
 export interface FeedQueryInput {
   after?: string | null | undefined;
@@ -19,7 +20,7 @@ export interface FeedQueryInput {
  * The change feed (API.md §5 Integration): every committed change in commit order, for admin and
  * manager (resource `events`). Both see every record, so no scope applies to what it lists.
  */
-export function createFeedService({ db }: { db: Executor }) {
+export function createFeedService({ db, retentionDays }: { db: Executor; retentionDays?: number }) {
   return {
     async list(ctx: RequestContext, q: FeedQueryInput): Promise<FeedPageDto> {
       assertCan(ctx.actor, 'events', 'read');
@@ -28,6 +29,8 @@ export function createFeedService({ db }: { db: Executor }) {
         throw validationFailed([{ path: 'limit', message: `must be an integer from 1 to ${MAX_LIMIT}` }]);
       }
       const after = decodeFeedCursor(q.after);
+      // a cursor from before what retention kept would skip the removed events silently
+      if (q.after) await assertRetained(db, after, retentionDays);
       const types = parseTypes(q.types);
       const { rows, top } = await readFeed(db, after, limit, {
         types, entityType: q.entityType ?? undefined, entityId: q.entityId ?? undefined,

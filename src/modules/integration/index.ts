@@ -6,10 +6,19 @@ import { type ModuleWorker, assembleModule } from '../../platform/module.js';
 import { createFeedService } from './feed.service.js';
 import { feedRoutes } from './feed.routes.js';
 import { feedResolvers } from './feed.resolvers.js';
+import { pruneEvents } from './retention.js';
 import { createDeliveryService } from './delivery.service.js';
 import { createWebhookService } from './webhook.service.js';
 import { webhookRoutes } from './webhook.routes.js';
 import { webhookResolvers } from './webhook.resolvers.js';
+import { createLiveChanges } from './subscription.service.js';
+import { subscriptionResolvers } from './subscription.resolvers.js';
+import { createImportService } from './import.service.js';
+import { importRoutes } from './import.routes.js';
+import { importResolvers } from './import.resolvers.js';
+import { createExportService } from './export.service.js';
+import { exportRoutes } from './export.routes.js';
+import { exportCollections } from './export.collections.js';
 import type { CustomerServices } from '../customer/index.js';
 import type { PipelineServices } from '../pipeline/index.js';
 import type { ServiceServices } from '../service/index.js';
@@ -34,9 +43,13 @@ export function integrationModule({ config, db, customer, pipeline, service }: I
   void customer; void pipeline; void service;
 
   // ---- change feed (feed.*) ----
-  const feed = createFeedService({ db });
+  const feed = createFeedService({ db, retentionDays: config.eventRetentionDays });
   routes.push(async (app) => app.register(feedRoutes, { feed }));
   graphql.push({ resolvers: feedResolvers(feed) });
+  // EVENT_RETENTION_DAYS (retention.ts): expired events nobody still needs, in batches; 0 keeps all
+  if (config.eventRetentionDays > 0) {
+    workers.push({ name: 'event retention', intervalMs: 60_000, run: (x) => pruneEvents(x, { days: config.eventRetentionDays }) });
+  }
 
   // ---- webhooks and deliveries (webhook.*, delivery.*) ----
   const deliveries = createDeliveryService({ allowPrivateNetworks: config.webhookAllowPrivateNetworks });
@@ -48,10 +61,22 @@ export function integrationModule({ config, db, customer, pipeline, service }: I
   workers.push({ name: 'webhook delivery', intervalMs: 1000, run: (x) => deliveries.deliverDue(x) });
 
   // ---- imports (import.*) ----
+  const imports = createImportService({ db, customer, pipeline });
+  routes.push(async (app) => app.register(importRoutes, { imports }));
+  graphql.push({ resolvers: importResolvers(imports) });
+  // jobs are leased (SKIP LOCKED, renewed per chunk), so every process may run this; a pass hands its job back after ~5 s
+  workers.push({ name: 'imports', intervalMs: 1000, run: (x) => imports.runDue(x) });
 
   // ---- exports (export.*) ----
+  // REST only (a streamed download); each collection's list, scope and filters come from its own module
+  const exports = createExportService({ customFields: customer.customFields });
+  routes.push(async (app) => app.register(exportRoutes, { exports, collections: exportCollections(customer, pipeline, service) }));
 
   // ---- live changes: GraphQL subscriptions fed by the outbox (subscription.*) ----
+  const live = createLiveChanges({ db });
+  graphql.push({ resolvers: subscriptionResolvers(live) });
+  // one poller per process, idle while nobody subscribes; every process polls the database itself
+  workers.push({ name: 'live changes', intervalMs: 250, run: (x) => live.poll(x) });
 
-  return assembleModule({ feed, webhooks, deliveries }, { routes, graphql, workers });
+  return assembleModule({ feed, webhooks, deliveries, imports }, { routes, graphql, workers });
 }

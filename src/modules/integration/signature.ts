@@ -3,7 +3,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 // The webhook signature recipe (API.md §5 and §5b), the one receivers reimplement:
 //   X-CRM-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">
 // keyed with the secret string exactly as returned at creation (its UTF-8 bytes). The timestamp is
-// inside the signed text, so a receiver that refuses old `t` values also refuses replays.
+// inside the signed text, so a receiver that refuses old `t` values also refuses replays. While a
+// rotated secret overlaps (POST /v1/webhooks/:id/rotate-secret) the header carries one v1= per secret,
+// the new one first: `t=…,v1=<new>,v1=<previous>`; a receiver accepts the body when any v1= matches.
 
 export const SIGNATURE_HEADER = 'x-crm-signature';
 
@@ -16,9 +18,10 @@ export function hmacHex(secret: string, t: number, rawBody: string): string {
   return createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${t}.${rawBody}`, 'utf8').digest('hex');
 }
 
-/** The header value for a body sent at unix time `t` (seconds). */
-export function signatureHeader(secret: string, rawBody: string, t: number): string {
-  return `t=${t},v1=${hmacHex(secret, t, rawBody)}`;
+/** The header value for a body sent at unix time `t` (seconds), signed with each secret in turn. */
+export function signatureHeader(secrets: string | readonly string[], rawBody: string, t: number): string {
+  const keys = typeof secrets === 'string' ? [secrets] : secrets;
+  return [`t=${t}`, ...keys.map((k) => `v1=${hmacHex(k, t, rawBody)}`)].join(',');
 }
 
 /**

@@ -23,6 +23,10 @@ export function webhookResolvers(webhooks: WebhookService): IResolvers {
         return true;
       },
       restoreWebhook: (_: unknown, a: { id: string }, ctx: Ctx) => webhooks.restore(callerOf(ctx), a.id),
+      rotateWebhookSecret: (_: unknown, a: { id: string; overlapMinutes?: number | null; secret?: string | null }, ctx: Ctx) =>
+        webhooks.rotateSecret(callerOf(ctx), a.id, {
+          ...(a.overlapMinutes != null ? { overlapMinutes: a.overlapMinutes } : {}), ...(a.secret != null ? { secret: a.secret } : {}),
+        }),
       redeliverWebhookDelivery: (_: unknown, a: { webhookId: string; deliveryId: string }, ctx: Ctx) =>
         webhooks.redeliver(callerOf(ctx), a.webhookId, a.deliveryId),
     },

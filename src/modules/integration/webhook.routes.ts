@@ -4,7 +4,8 @@ import { setEtag, ifMatchVersion } from '../../platform/http/etag.js';
 import { listQuerySchema, toListParams } from '../../platform/http/list-query.js';
 import { NoContent, withProblems } from '../../platform/http/problem.schema.js';
 import {
-  DeliveryParams, Webhook, WebhookCreate, WebhookDelivery, WebhookDeliveryList, WebhookId, WebhookList, WebhookPatch, WebhookWithSecret,
+  DeliveryParams, Webhook, WebhookCreate, WebhookDelivery, WebhookDeliveryList, WebhookId, WebhookList, WebhookPatch, WebhookRotateSecret,
+  WebhookWithSecret,
 } from './webhook.schema.js';
 import { deliveryFilterable, deliverySortable, webhookFilterable, webhookSortable } from './webhook.repository.js';
 import type { WebhookService } from './webhook.service.js';
@@ -60,6 +61,18 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ webhooks: WebhookService }> 
     schema: { tags, operationId: 'restoreWebhook', summary: 'Restore a deleted webhook', params: WebhookId, response: withProblems({ 200: Webhook }) },
   }, async (req, reply) => {
     const hook = await webhooks.restore(contextOf(req), req.params.id);
+    setEtag(reply, hook);
+    return hook;
+  });
+
+  app.post('/webhooks/:id/rotate-secret', {
+    schema: {
+      tags, operationId: 'rotateWebhookSecret',
+      summary: 'Replace the secret (shown this once); the previous one also signs deliveries until previousSecretExpiresAt',
+      params: WebhookId, body: WebhookRotateSecret.nullish(), response: withProblems({ 200: WebhookWithSecret }),
+    },
+  }, async (req, reply) => {
+    const hook = await webhooks.rotateSecret(contextOf(req), req.params.id, req.body ?? {});
     setEtag(reply, hook);
     return hook;
   });

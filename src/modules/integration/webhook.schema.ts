@@ -12,7 +12,7 @@ const writable = {
     .string()
     .min(16)
     .max(256)
-    .describe('The HMAC key (its UTF-8 bytes). Generated when absent; shown only in the create response. Setting it replaces the old one at once'),
+    .describe('The HMAC key (its UTF-8 bytes). Generated when absent; shown only in the create response. Setting it replaces the old one at once (POST /v1/webhooks/{id}/rotate-secret rotates with an overlap)'),
   enabled: z.boolean().describe('default true; enabling clears disabledReason'),
   description: z.string().trim().max(500).nullable(),
 };
@@ -30,6 +30,17 @@ export const WebhookPatch = z
   .strict()
   .meta({ id: 'WebhookPatch', description: 'JSON merge patch; a new url is checked as on create' });
 
+export const WebhookRotateSecret = z
+  .object({
+    overlapMinutes: z.number().int().min(0).max(10_080).describe('how long the previous secret still signs deliveries (a second v1=); default 1440 (a day), 0 stops it at once'),
+    secret: writable.secret.describe('The new HMAC key; generated when absent. Shown only in this response'),
+  })
+  .partial()
+  .strict()
+  .meta({ id: 'WebhookRotateSecret' });
+
+export const DEFAULT_OVERLAP_MINUTES = 1440;
+
 export type WebhookCreateInput = z.infer<typeof WebhookCreate>;
 export type WebhookPatchInput = z.infer<typeof WebhookPatch>;
 
@@ -40,7 +51,8 @@ const webhookFields = {
   enabled: z.boolean(),
   description: z.string().nullable(),
   failingSince: Timestamp.nullable().describe('when the current run of failed deliveries began; null while deliveries succeed'),
-  disabledReason: z.string().nullable().describe('why the service disabled the webhook (deliveries failing for 3 days)'),
+  disabledReason: z.string().nullable().describe('why the service disabled the webhook (deliveries failing without a success for a day)'),
+  previousSecretExpiresAt: Timestamp.nullable().describe('after a secret rotation: until when deliveries are also signed with the previous secret; null when there is none'),
 };
 
 export const Webhook = z.object(webhookFields).meta({ id: 'Webhook' });
@@ -63,6 +75,7 @@ export function toWebhookDto(r: WebhookRow): WebhookDto {
     description: r.description,
     failingSince: iso(r.failingSince),
     disabledReason: r.disabledReason,
+    previousSecretExpiresAt: r.previousSecret ? iso(r.previousSecretExpiresAt) : null,
   };
 }
 

@@ -10,7 +10,8 @@ import { compileList, toPage, type Page } from '../../platform/http/collection.j
 import type { ParsedListQuery } from '../../platform/http/list-query.js';
 import { applyPatch } from '../../platform/http/merge-patch.js';
 import {
-  WebhookCreate, type WebhookDeliveryDto, type WebhookDto, WebhookPatch, type WebhookWithSecretDto, toDeliveryDto, toWebhookDto,
+  DEFAULT_OVERLAP_MINUTES, WebhookCreate, type WebhookDeliveryDto, type WebhookDto, WebhookPatch, WebhookRotateSecret, type WebhookWithSecretDto,
+  toDeliveryDto, toWebhookDto,
 } from './webhook.schema.js';
 import type { WebhookRow } from './webhook.table.js';
 import * as repo from './webhook.repository.js';
@@ -46,7 +47,7 @@ export function createWebhookService({ db, allowPrivateNetworks, deliveries }: W
     const b = before ? toWebhookDto(before) : null;
     const a = toWebhookDto(after);
     await recordAudit(tx, ctx, { action, entityType: ENTITY, entityId: after.id, before: b, after: a });
-    const type = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored' }[action] ?? action;
+    const type = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored', rotate_secret: 'secret_rotated' }[action] ?? action;
     await emit(tx, ctx, { type: `${ENTITY}.${type}`, entityType: ENTITY, entityId: after.id, before: b, after: a });
   }
 
@@ -106,12 +107,37 @@ export function createWebhookService({ db, allowPrivateNetworks, deliveries }: W
         }, []) as Partial<WebhookRow>;
         // enabling again is a fresh start: the reason and the failing streak go
         if (changes.enabled === true) Object.assign(changes, { disabledReason: null, failingSince: null });
+        // a secret set by PATCH replaces the old one at once: no overlap, so no previous secret either
+        if (changes.secret !== undefined) Object.assign(changes, { previousSecret: null, previousSecretExpiresAt: null });
         if (Object.keys(changes).length === 0) return current;
         const updated = await repo.updateWebhook(tx, id, changes);
         await written(tx, ctx, 'update', current, updated);
         return updated;
       });
       return toWebhookDto(row);
+    },
+
+    /**
+     * A new secret; the current one keeps signing (a second v1=) for `overlapMinutes`, so receivers
+     * can switch without losing a delivery. A rotation during an overlap drops the oldest secret.
+     */
+    async rotateSecret(ctx: RequestContext, id: string, raw: unknown): Promise<WebhookWithSecretDto> {
+      canWrite(ctx);
+      const input = parseInput(WebhookRotateSecret, raw ?? {});
+      const overlapMs = (input.overlapMinutes ?? DEFAULT_OVERLAP_MINUTES) * 60_000;
+      const secret = input.secret ?? generateSecret();
+      const row = await inTransaction(db, async (tx) => {
+        const current = await lock(tx, id);
+        if (secret === current.secret) throw validationFailed([{ path: 'secret', message: 'must differ from the current secret' }]);
+        const updated = await repo.updateWebhook(tx, id, {
+          secret,
+          previousSecret: overlapMs > 0 ? current.secret : null,
+          previousSecretExpiresAt: overlapMs > 0 ? new Date(Date.now() + overlapMs) : null,
+        });
+        await written(tx, ctx, 'rotate_secret', current, updated);
+        return updated;
+      });
+      return { ...toWebhookDto(row), secret };
     },
 
     async remove(ctx: RequestContext, id: string): Promise<void> {

@@ -31,7 +31,8 @@ interface AccessClaims {
   teamIds?: unknown;
 }
 
-function actorFromClaims(c: AccessClaims): Actor | undefined {
+/** The actor of verified access-token claims, or undefined when they are not ours (HTTP and WebSocket alike). */
+export function actorFromClaims(c: AccessClaims): Actor | undefined {
   if (typeof c.sub !== 'string' || !UUID.test(c.sub) || !isRole(c.role)) return undefined;
   const teamIds = Array.isArray(c.teamIds) && c.teamIds.every((t) => typeof t === 'string' && UUID.test(t)) ? c.teamIds : undefined;
   if (!teamIds) return undefined;

@@ -8,6 +8,7 @@ import { contextOf } from '../auth/authenticate.js';
 import { scalarResolvers } from './scalars.js';
 import { type GraphqlLimits, limitRules } from './limits.js';
 import { graphqlErrorFormatter } from './errors.js';
+import { type SubscriptionAuthOptions, subscriptionOptions, subscriptionsOverWebSocketOnly, validateSubscription } from './subscriptions.js';
 
 export const schemaPath = fileURLToPath(new URL('../../../schema.graphql', import.meta.url));
 
@@ -59,7 +60,7 @@ export function mergeResolvers(modules: GraphqlModule[]): IResolvers {
 
 export async function registerGraphql(
   app: FastifyInstance,
-  o: { modules: GraphqlModule[]; limits: GraphqlLimits },
+  o: { modules: GraphqlModule[]; limits: GraphqlLimits } & SubscriptionAuthOptions,
 ): Promise<void> {
   await app.register(mercurius, {
     schema: readFileSync(schemaPath, 'utf8'),
@@ -68,8 +69,16 @@ export async function registerGraphql(
     path: '/graphql',
     graphiql: !o.limits.production,
     allowBatchedQueries: false,
-    validationRules: limitRules(o.limits),
+    validationRules: [...limitRules(o.limits), subscriptionsOverWebSocketOnly],
     errorFormatter: graphqlErrorFormatter(o.limits.production) as never,
     context: (request) => ({ requestContext: request.actor ? contextOf(request) : undefined }),
+    // WebSocket on /graphql (subscriptions.ts): auth at connect, the same limits before a subscription starts
+    subscription: subscriptionOptions(app, { verifyApiKey: o.verifyApiKey }),
+  });
+  app.graphql.addHook('preSubscriptionExecution', validateSubscription(limitRules(o.limits)));
+  // An upgrade refused before @fastify/websocket's own hook ran (a bad token is a 401 from the auth hook)
+  // leaves the detached socket half-open after the answer, and close() would wait for it forever.
+  app.addHook('onResponse', async (request) => {
+    if ((request.raw as { upgrade?: boolean }).upgrade && (request as { ws?: boolean }).ws !== true) request.raw.socket?.destroy();
   });
 }
