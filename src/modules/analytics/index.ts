@@ -3,6 +3,17 @@ import type { Config } from '../../config.js';
 import type { Executor } from '../../platform/db/client.js';
 import type { GraphqlModule } from '../../platform/graphql/index.js';
 import { assembleModule } from '../../platform/module.js';
+import { customerAnalyticsResolvers } from './customers.resolvers.js';
+import { customerAnalyticsRoutes } from './customers.routes.js';
+import { createCustomerAnalytics } from './customers.service.js';
+import { createKpis } from './kpis.service.js';
+import { kpisResolvers, kpisRoutes } from './kpis.routes.js';
+import { salesAnalyticsRoutes } from './sales.routes.js';
+import { serviceAnalyticsResolvers, serviceAnalyticsRoutes } from './service.routes.js';
+import { createServiceAnalytics } from './service.service.js';
+import { createTeamAnalytics } from './team.service.js';
+import { salesAnalyticsResolvers } from './sales.resolvers.js';
+import { createSalesAnalytics } from './sales.service.js';
 
 export interface AnalyticsModuleDeps {
   config: Config;
@@ -20,12 +31,25 @@ export function analyticsModule({ config, db }: AnalyticsModuleDeps) {
   void config; void db;
 
   // ---- sales (sales.*) ----
+  const sales = createSalesAnalytics({ db });
+  routes.push(async (app) => app.register(salesAnalyticsRoutes, { sales }));
+  graphql.push({ resolvers: salesAnalyticsResolvers(sales) });
 
   // ---- customers (customers.*) ----
+  const customers = createCustomerAnalytics({ db });
+  routes.push(async (app) => app.register(customerAnalyticsRoutes, { customers }));
+  graphql.push({ resolvers: customerAnalyticsResolvers(customers) });
 
   // ---- service (service.*) ----
+  const service = createServiceAnalytics({ db });
+  routes.push(async (app) => app.register(serviceAnalyticsRoutes, { service }));
+  graphql.push({ resolvers: serviceAnalyticsResolvers(service) });
 
   // ---- team and kpis (team.*, kpis.*) ----
+  const kpis = createKpis({ sales, customers, service });
+  const team = createTeamAnalytics({ db });
+  routes.push(async (app) => app.register(kpisRoutes, { kpis, team }));
+  graphql.push({ resolvers: kpisResolvers(kpis, team) });
 
   return assembleModule({}, { routes, graphql });
 }

@@ -1,0 +1,190 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Executor } from '../../platform/db/client.js';
+import { queryRows } from '../../platform/db/execute.js';
+import { orders } from '../customer/order.table.js';
+import type { FigureQuery } from './figure-query.js';
+import { type Interval, MAX_BUCKETS, type Range, STEP, bucketOf, inRange, roundMoney, tsOrNull } from './params.js';
+
+// The customer figures' statements (docs/metrics.md "Customers"). A customer is a contact with at
+// least one counted order: live, status paid or fulfilled. Every customer figure reads all customers
+// (customers are "r all" for every role that may read these figures).
+
+export const COUNTED = sql`${orders.deletedAt} IS NULL AND ${orders.status} IN ('paid', 'fulfilled')`;
+
+export interface CustomerOptions {
+  range: Range;
+  interval?: Interval | undefined;
+  timeZone: string;
+}
+
+const series = (o: CustomerOptions) => (o.interval ? { interval: o.interval, timeZone: o.timeZone, range: o.range } : undefined);
+
+export function orderValueQuery(o: CustomerOptions): FigureQuery {
+  return {
+    base: sql`SELECT ${orders.total} AS amount, ${orders.currency} AS currency
+        ${o.interval ? sql`, ${bucketOf(sql`${orders.placedAt}`, o.interval, o.timeZone)} AS bucket` : sql``}
+      FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)}`,
+    select: sql`count(b.amount) AS n, sum(b.amount)::text AS revenue, ${roundMoney(sql`avg(b.amount)`, sql`b.currency`)}::text AS average`,
+    perCurrency: true,
+    series: series(o),
+  };
+}
+
+/**
+ * Customers whose first counted order is in the range, with its time: the first order in the range,
+ * kept when the customer has no counted order before the range (an index probe per customer on
+ * orders_contact_placed_idx rather than the first order of every customer).
+ */
+function firstOrders(range: Range): SQL {
+  const before = range.from
+    ? sql`WHERE NOT EXISTS (SELECT 1 FROM ${orders} AS p WHERE p.contact_id = f.contact_id AND p.deleted_at IS NULL
+          AND p.status IN ('paid', 'fulfilled') AND p.placed_at < ${range.from.toISOString()}::timestamptz)`
+    : sql``;
+  return sql`SELECT f.contact_id, f.first_at FROM (
+      SELECT ${orders.contactId} AS contact_id, min(${orders.placedAt}) AS first_at FROM ${orders}
+      WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, range)} GROUP BY 1) f ${before}`;
+}
+
+export function newCustomersQuery(o: CustomerOptions): FigureQuery {
+  return {
+    base: sql`SELECT f.first_at ${o.interval ? sql`, ${bucketOf(sql`f.first_at`, o.interval, o.timeZone)} AS bucket` : sql``}
+      FROM (${firstOrders(o.range)}) f`,
+    select: sql`count(b.first_at) AS n`,
+    series: series(o),
+  };
+}
+
+export async function repeatPurchase(db: Executor, o: CustomerOptions): Promise<{ customers: string | number; repeat: string | number }> {
+  const query = sql`
+    WITH c AS (SELECT ${orders.contactId}, count(*) AS n FROM ${orders}
+               WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)} GROUP BY 1)
+    SELECT count(*) AS customers, count(*) FILTER (WHERE n >= 2) AS repeat FROM c`;
+  return (await queryRows<{ customers: string | number; repeat: string | number }>(db, query)).rows[0] ?? { customers: 0, repeat: 0 };
+}
+
+export interface RetentionRow {
+  cohort: string;
+  n: number;
+  customers: string | number;
+  last: string;
+}
+
+/** Per monthly cohort (first counted order in the range), the customers ordering in each month n after. */
+export async function retention(db: Executor, o: CustomerOptions): Promise<RetentionRow[]> {
+  const tz = o.timeZone;
+  const monthsBetween = (a: SQL, b: SQL) => sql`((extract(year FROM ${b})::int - extract(year FROM ${a})::int) * 12 + extract(month FROM ${b})::int - extract(month FROM ${a})::int)`;
+  const query = sql`
+    WITH o AS (SELECT DISTINCT ${orders.contactId} AS contact_id, date_trunc('month', ${orders.placedAt} AT TIME ZONE ${tz}) AS m
+               FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, { from: o.range.from })}),
+    c AS (SELECT contact_id, date_trunc('month', first_at AT TIME ZONE ${tz}) AS cohort FROM (${firstOrders(o.range)}) f)
+    SELECT to_char(c.cohort, 'YYYY-MM') AS cohort, ${monthsBetween(sql`c.cohort`, sql`o.m`)} AS n, count(*) AS customers,
+           (SELECT to_char(max(m), 'YYYY-MM') FROM o) AS last
+    FROM c JOIN o ON o.contact_id = c.contact_id
+    GROUP BY c.cohort, o.m ORDER BY 1, 2`;
+  return (await queryRows<RetentionRow>(db, query)).rows;
+}
+
+export interface ChurnRow {
+  period: string | null;
+  active: string | number;
+  churned: string | number;
+  lo: string | null;
+  hi: string;
+}
+
+/**
+ * Churn of the window [lo, hi) against the window of equal length before it, and with an interval of
+ * each bucket against the one before. lo defaults to the first counted order, hi to now.
+ */
+export async function churn(db: Executor, o: CustomerOptions): Promise<ChurnRow[]> {
+  const tz = o.timeZone;
+  const counted = (lo: SQL, hi: SQL) => sql`${COUNTED} AND ${orders.placedAt} >= ${lo} AND ${orders.placedAt} < ${hi}`;
+  const parts = [sql`SELECT NULL::text AS period, count(*) AS active, count(*) FILTER (WHERE cur.contact_id IS NULL) AS churned
+      FROM prev LEFT JOIN cur ON cur.contact_id = prev.contact_id`];
+  let ctes = sql``;
+  if (o.interval) {
+    const step = sql`${STEP[o.interval]}::interval`;
+    const first = sql`date_trunc(${o.interval}, w.lo AT TIME ZONE ${tz})`;
+    ctes = sql`,
+    ob AS (SELECT DISTINCT ${orders.contactId} AS contact_id, ${bucketOf(sql`${orders.placedAt}`, o.interval, tz)} AS bucket
+           FROM ${orders}, w WHERE ${counted(sql`((${first} - ${step}) AT TIME ZONE ${tz})`, sql`w.hi`)}),
+    buckets AS (SELECT gs AS bucket FROM w, generate_series(${first}, (w.hi AT TIME ZONE ${tz}) - interval '1 microsecond', ${step}) gs
+                LIMIT ${MAX_BUCKETS + 1})`;
+    parts.push(sql`SELECT to_char(k.bucket, 'YYYY-MM-DD'), count(p.contact_id), count(p.contact_id) FILTER (WHERE c.contact_id IS NULL)
+      FROM buckets k LEFT JOIN ob p ON p.bucket = k.bucket - ${step}
+        LEFT JOIN ob c ON c.contact_id = p.contact_id AND c.bucket = k.bucket
+      GROUP BY k.bucket`);
+  }
+  const query = sql`
+    WITH w AS (SELECT coalesce(${tsOrNull(o.range.from)}, (SELECT min(${orders.placedAt}) FROM ${orders} WHERE ${COUNTED})) AS lo,
+                      coalesce(${tsOrNull(o.range.to)}, now()) AS hi),
+    prev AS (SELECT DISTINCT ${orders.contactId} AS contact_id FROM ${orders}, w WHERE ${counted(sql`w.lo - (w.hi - w.lo)`, sql`w.lo`)}),
+    cur AS (SELECT DISTINCT ${orders.contactId} AS contact_id FROM ${orders}, w WHERE ${counted(sql`w.lo`, sql`w.hi`)})${ctes}
+    SELECT x.*, w.lo, w.hi FROM (${sql.join(parts, sql` UNION ALL `)}) x, w ORDER BY 1 NULLS FIRST`;
+  return (await queryRows<ChurnRow>(db, query)).rows;
+}
+
+export interface LifetimeRow {
+  currency: string;
+  customers: string | number;
+  orders: string | number;
+  revenue: string;
+  average: string;
+  historical: string;
+  frequency: number | null;
+  predicted: string | null;
+  days: number | null;
+}
+
+/** Per currency over the range: customers, orders, revenue, AOV, historical and predicted value per customer. */
+export async function lifetimeValue(db: Executor, o: CustomerOptions & { lifespanYears: number }): Promise<LifetimeRow[]> {
+  const years = sql`(s.days / 365.25)`;
+  const query = sql`
+    WITH o AS (SELECT ${orders.contactId} AS contact_id, ${orders.currency} AS currency, ${orders.total} AS total, ${orders.placedAt} AS placed_at
+               FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)}),
+    s AS (SELECT (extract(epoch FROM coalesce(${tsOrNull(o.range.to)}, now()) - coalesce(${tsOrNull(o.range.from)}, (SELECT min(placed_at) FROM o))) / 86400.0)::numeric AS days),
+    c AS (SELECT currency, count(DISTINCT contact_id) AS customers, count(*) AS orders, sum(total) AS revenue FROM o GROUP BY 1)
+    SELECT c.currency, c.customers, c.orders, c.revenue::text AS revenue,
+           ${roundMoney(sql`c.revenue / c.orders`, sql`c.currency`)}::text AS average,
+           ${roundMoney(sql`c.revenue / c.customers`, sql`c.currency`)}::text AS historical,
+           round(c.orders::numeric / c.customers / nullif(${years}, 0), 4)::float8 AS frequency,
+           ${roundMoney(sql`c.revenue / c.customers / nullif(${years}, 0) * ${String(o.lifespanYears)}::numeric`, sql`c.currency`)}::text AS predicted,
+           round(s.days, 2)::float8 AS days
+    FROM c, s ORDER BY c.currency`;
+  return (await queryRows<LifetimeRow>(db, query)).rows;
+}
+
+export const RFM_SEGMENTS = ['champions', 'loyal', 'new_customers', 'potential_loyalists', 'at_risk', 'hibernating', 'lost'] as const;
+
+export interface RfmRow {
+  currency: string;
+  segment: (typeof RFM_SEGMENTS)[number];
+  n: string | number;
+}
+
+/**
+ * Quintile scores 1–5 per currency: a customer's score on a measure is ceil(5 × k / N), k the number
+ * of customers of the currency whose value is at most theirs (ties score alike), then the segment rules.
+ */
+export async function rfm(db: Executor, o: CustomerOptions & { currency?: string | undefined }): Promise<RfmRow[]> {
+  const score = (col: string) =>
+    sql`((5 * count(*) OVER (PARTITION BY currency ORDER BY ${sql.raw(col)})) + count(*) OVER (PARTITION BY currency) - 1) / count(*) OVER (PARTITION BY currency)`;
+  const query = sql`
+    WITH c AS (SELECT ${orders.contactId} AS contact_id, ${orders.currency} AS currency, max(${orders.placedAt}) AS last_at,
+                      count(*) AS f, sum(${orders.total}) AS m
+               FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)}
+                 ${o.currency ? sql`AND ${orders.currency} = ${o.currency}` : sql``}
+               GROUP BY 1, 2),
+    s AS (SELECT currency, ${score('last_at')} AS r, ${score('f')} AS f, ${score('m')} AS m FROM c)
+    SELECT currency,
+           CASE WHEN r >= 4 AND f >= 4 AND m >= 4 THEN 'champions'
+                WHEN r >= 3 AND f >= 3 THEN 'loyal'
+                WHEN r >= 4 THEN 'new_customers'
+                WHEN r = 3 THEN 'potential_loyalists'
+                WHEN f >= 3 THEN 'at_risk'
+                WHEN r = 2 THEN 'hibernating'
+                ELSE 'lost' END AS segment,
+           count(*) AS n
+    FROM s GROUP BY 1, 2 ORDER BY 1, 2`;
+  return (await queryRows<RfmRow>(db, query)).rows;
+}

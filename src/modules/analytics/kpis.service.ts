@@ -1,0 +1,101 @@
+import type { RequestContext } from '../../platform/auth/actor.js';
+import { assertCan } from '../../platform/auth/permissions.js';
+import type { CustomerAnalytics } from './customers.service.js';
+import { type KpiDto, type KpisDto, KpisQuery, type MoneyKpiDto } from './kpis.schema.js';
+import { mayRead, parseParams, resolveRange } from './params.js';
+import type { SalesAnalytics } from './sales.service.js';
+import type { ServiceAnalytics } from './service.service.js';
+
+const change = (value: number | null, previous: number | null): number | null =>
+  value === null || previous === null || previous === 0 ? null : (value - previous) / Math.abs(previous);
+
+const kpi = (value: number | null, previous: number | null | undefined): KpiDto => ({ value, previous: previous ?? null, change: change(value, previous ?? null) });
+
+/** Per-currency money in both periods, currencies of either period listed, never mixed. */
+function moneyKpis(cur: { currency: string; v: string }[], prev: { currency: string; v: string }[] | undefined): MoneyKpiDto[] {
+  const currencies = [...new Set([...cur.map((r) => r.currency), ...(prev ?? []).map((r) => r.currency)])].sort();
+  return currencies.map((currency) => {
+    const value = cur.find((r) => r.currency === currency)?.v ?? null;
+    const previous = prev ? (prev.find((r) => r.currency === currency)?.v ?? null) : null;
+    return { currency, value, previous, change: value !== null && previous !== null ? change(Number(value), Number(previous)) : null };
+  });
+}
+
+export function createKpis({ sales, customers, service }: { sales: SalesAnalytics; customers: CustomerAnalytics; service: ServiceAnalytics }) {
+  async function servicePart(ctx: RequestContext, p: Record<string, string>) {
+    const [times, sla, backlog, sat] = await Promise.all([
+      service.responseTimes(ctx, p), service.slaCompliance(ctx, p), service.backlog(ctx, p), service.satisfaction(ctx, p),
+    ]);
+    return { times, sla, backlog, sat };
+  }
+  async function salesPart(ctx: RequestContext, p: Record<string, string>) {
+    const [win, cycle, size, leads] = await Promise.all([
+      sales.winRate(ctx, p), sales.cycleLength(ctx, p), sales.dealSize(ctx, p), sales.leadSources(ctx, p),
+    ]);
+    return { win, cycle, size, leads };
+  }
+  async function customerPart(ctx: RequestContext, p: Record<string, string>) {
+    const [value, fresh, repeat, churn] = await Promise.all([
+      customers.orderValue(ctx, p), customers.newCustomers(ctx, p), customers.repeatPurchase(ctx, p), customers.churn(ctx, p),
+    ]);
+    return { value, fresh, repeat, churn };
+  }
+
+  return {
+    /**
+     * The dashboard figures of the range and of the previous range of equal length (none when the
+     * range has no start: all time has no "before"). Sections a role may not read are null.
+     */
+    async kpis(ctx: RequestContext, raw: unknown): Promise<KpisDto> {
+      assertCan(ctx.actor, 'analytics', 'read');
+      const q = parseParams(KpisQuery, raw);
+      const range = resolveRange(q);
+      const to = range.to ?? new Date();
+      const cur = { ...(range.from && { from: range.from.toISOString() }), ...(range.to && { to: range.to.toISOString() }), timeZone: q.timeZone };
+      const prevRange = range.from ? { from: new Date(2 * range.from.getTime() - to.getTime()), to: range.from } : undefined;
+      const prev = prevRange && { from: prevRange.from.toISOString(), to: prevRange.to.toISOString(), timeZone: q.timeZone };
+
+      const out: KpisDto = {
+        from: cur.from ?? null, to: cur.to ?? null, previousFrom: prev?.from ?? null, previousTo: prev?.to ?? null,
+        timeZone: q.timeZone, sales: null, customers: null, service: null,
+      };
+      if (mayRead(ctx.actor, 'sales')) {
+        const [c, p] = await Promise.all([salesPart(ctx, cur), prev ? salesPart(ctx, prev) : undefined]);
+        const won = (s: typeof c) => s.size.byCurrency.map((r) => ({ currency: r.currency, v: r.total }));
+        const avg = (s: typeof c) => s.size.byCurrency.map((r) => ({ currency: r.currency, v: r.average }));
+        out.sales = {
+          won: kpi(c.win.won, p?.win.won), lost: kpi(c.win.lost, p?.win.lost), winRate: kpi(c.win.winRate, p?.win.winRate),
+          averageCycleDays: kpi(c.cycle.averageDays, p?.cycle.averageDays),
+          newLeads: kpi(c.leads.leads, p?.leads.leads), leadConversionRate: kpi(c.leads.conversionRate, p?.leads.conversionRate),
+          wonAmount: moneyKpis(won(c), p && won(p)), averageDealSize: moneyKpis(avg(c), p && avg(p)),
+        };
+      }
+      if (mayRead(ctx.actor, 'customers')) {
+        const [c, p] = await Promise.all([customerPart(ctx, cur), prev ? customerPart(ctx, prev) : undefined]);
+        const orders = (s: typeof c) => s.value.byCurrency.reduce((n, r) => n + r.orders, 0);
+        const revenue = (s: typeof c) => s.value.byCurrency.map((r) => ({ currency: r.currency, v: r.revenue }));
+        const aov = (s: typeof c) => s.value.byCurrency.map((r) => ({ currency: r.currency, v: r.averageOrderValue }));
+        out.customers = {
+          newCustomers: kpi(c.fresh.newCustomers, p?.fresh.newCustomers), customers: kpi(c.repeat.customers, p?.repeat.customers),
+          repeatPurchaseRate: kpi(c.repeat.repeatRate, p?.repeat.repeatRate), churnRate: kpi(c.churn.churnRate, p?.churn.churnRate),
+          orders: kpi(orders(c), p && orders(p)),
+          revenue: moneyKpis(revenue(c), p && revenue(p)), averageOrderValue: moneyKpis(aov(c), p && aov(p)),
+        };
+      }
+      if (mayRead(ctx.actor, 'service')) {
+        const [c, p] = await Promise.all([servicePart(ctx, cur), prev ? servicePart(ctx, prev) : undefined]);
+        out.service = {
+          ticketsCreated: kpi(c.backlog.created, p?.backlog.created), ticketsSolved: kpi(c.backlog.solved, p?.backlog.solved),
+          medianFirstResponseMinutes: kpi(c.times.firstResponse.medianMinutes, p?.times.firstResponse.medianMinutes),
+          medianResolutionMinutes: kpi(c.times.resolution.medianMinutes, p?.times.resolution.medianMinutes),
+          firstResponseCompliance: kpi(c.sla.firstResponse.compliance, p?.sla.firstResponse.compliance),
+          resolutionCompliance: kpi(c.sla.resolution.compliance, p?.sla.resolution.compliance),
+          csat: kpi(c.sat.csat.score, p?.sat.csat.score), nps: kpi(c.sat.nps.score, p?.sat.nps.score),
+        };
+      }
+      return out;
+    },
+  };
+}
+
+export type KpisService = ReturnType<typeof createKpis>;

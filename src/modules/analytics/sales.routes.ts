@@ -1,0 +1,34 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { contextOf } from '../../platform/auth/authenticate.js';
+import { withProblems } from '../../platform/http/problem.schema.js';
+import { CycleLength, DealSize, Funnel, FunnelQuery, LeadSources, PlainQuery, SalesQuery, Velocity, WinRate } from './sales.schema.js';
+import type { SalesAnalytics } from './sales.service.js';
+
+const tags = ['analytics'];
+
+/** REST over the same SalesAnalytics as GraphQL (docs/metrics.md "Sales"). */
+export const salesAnalyticsRoutes: FastifyPluginAsyncZod<{ sales: SalesAnalytics }> = async (app, { sales }) => {
+  app.get('/analytics/sales/funnel', {
+    schema: { tags, operationId: 'analyticsSalesFunnel', summary: 'Deals created in the range reaching each stage, per pipeline, with stage-to-stage conversion', querystring: FunnelQuery, response: withProblems({ 200: Funnel }) },
+  }, async (req) => sales.funnel(contextOf(req), req.query));
+
+  app.get('/analytics/sales/win-rate', {
+    schema: { tags, operationId: 'analyticsSalesWinRate', summary: 'won / (won + lost) of deals closed in the range', querystring: SalesQuery, response: withProblems({ 200: WinRate }) },
+  }, async (req) => sales.winRate(contextOf(req), req.query));
+
+  app.get('/analytics/sales/cycle-length', {
+    schema: { tags, operationId: 'analyticsSalesCycleLength', summary: 'Average and median days from creation to close of deals won in the range', querystring: SalesQuery, response: withProblems({ 200: CycleLength }) },
+  }, async (req) => sales.cycleLength(contextOf(req), req.query));
+
+  app.get('/analytics/sales/deal-size', {
+    schema: { tags, operationId: 'analyticsSalesDealSize', summary: 'Average amount of deals won in the range, per currency', querystring: SalesQuery, response: withProblems({ 200: DealSize }) },
+  }, async (req) => sales.dealSize(contextOf(req), req.query));
+
+  app.get('/analytics/sales/velocity', {
+    schema: { tags, operationId: 'analyticsSalesVelocity', summary: 'Pipeline velocity per currency: open deals × win rate × average won amount / cycle days', querystring: PlainQuery, response: withProblems({ 200: Velocity }) },
+  }, async (req) => sales.velocity(contextOf(req), req.query));
+
+  app.get('/analytics/sales/lead-sources', {
+    schema: { tags, operationId: 'analyticsSalesLeadSources', summary: 'Leads created in the range per source, converted, conversion rate', querystring: PlainQuery, response: withProblems({ 200: LeadSources }) },
+  }, async (req) => sales.leadSources(contextOf(req), req.query));
+};

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import { sql } from 'drizzle-orm';
+import { startTestApp, type TestUser } from '../helpers/app.js';
+
+// Service figures against hand-computed fixtures (docs/metrics.md "Service"): tickets written with SQL
+// in January 2026 (one breached and then pending), ratings, NPS answers through the API.
+
+const h = await startTestApp();
+t.teardown(() => h.close());
+const db = h.db.database.db;
+const admin = h.user('admin');
+
+const call = (url: string, who: TestUser | null = admin) => h.request({ method: 'GET', url, headers: who ? who.auth : {} });
+const get = async (url: string, who: TestUser = admin) => {
+  const res = await call(url, who);
+  if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode} ${res.body}`);
+  return res.json();
+};
+const requester = (await (await h.request({ method: 'POST', url: '/v1/contacts', headers: admin.auth, payload: { email: `${randomUUID().slice(0, 8)}@t.example` } })).json()).id as string;
+const [u1, u2, team1, team2] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+
+async function ticket(o: Record<string, string | number | null>) {
+  const cols = { id: randomUUID(), subject: 'T', requester_id: requester, ...o };
+  const names = Object.keys(cols).map((c) => sql.identifier(c));
+  const values = Object.values(cols).map((v) => sql`${v}`);
+  await db.execute(sql`INSERT INTO tickets (${sql.join(names, sql`, `)}) VALUES (${sql.join(values, sql`, `)})`);
+}
+const at = (s: string) => `2026-01-${s}Z`;
+// T1: answered in 30 min, solved in 600 min, both in time, rated 5
+await ticket({ created_at: at('01T00:00:00'), first_responded_at: at('01T00:30:00'), solved_at: at('01T10:00:00'), status: 'solved', assignee_id: u1, team_id: team1,
+  first_response_due_at: at('01T01:00:00'), resolution_due_at: at('02T00:00:00'), satisfaction_score: 5, satisfaction_at: at('02T00:00:00') });
+// T2: answered late (120 min, breach flagged), solved in 1440 min in time, rated 2
+await ticket({ created_at: at('02T00:00:00'), first_responded_at: at('02T02:00:00'), solved_at: at('03T00:00:00'), status: 'solved', assignee_id: u1, team_id: team1,
+  first_response_due_at: at('02T01:00:00'), first_response_breached_at: at('02T01:00:00'), resolution_due_at: at('04T00:00:00'), satisfaction_score: 2, satisfaction_at: at('03T00:00:00') });
+// T3: answered in 10 min, resolution breached and then set pending: stays breached
+await ticket({ created_at: at('03T00:00:00'), first_responded_at: at('03T00:10:00'), status: 'pending', assignee_id: u2, team_id: team2, priority: 'high',
+  first_response_due_at: at('03T01:00:00'), resolution_due_at: at('03T08:00:00'), resolution_breached_at: at('03T08:00:00'), sla_paused_at: at('03T09:00:00'), sla_breached: 'true' });
+// T4: new, unanswered, no SLA; T5: deleted
+await ticket({ created_at: at('04T00:00:00'), status: 'new' });
+await ticket({ created_at: at('05T00:00:00'), first_responded_at: at('05T00:01:00'), status: 'open', deleted_at: at('06T00:00:00') });
+
+const JAN = 'from=2026-01-01&to=2026-01-31';
+
+t.test('response times: calendar minutes, median and p90, per assignee', async (t) => {
+  const r = await get(`/v1/analytics/service/response-times?${JAN}&groupBy=assignee`);
+  // first responses 10, 30, 120: p90 = 30 + 0.8 × 90 = 102; resolutions 600, 1440: p90 = 600 + 0.9 × 840 = 1356
+  t.same(r.firstResponse, { count: 3, averageMinutes: 53.33, medianMinutes: 30, p90Minutes: 102 });
+  t.same(r.resolution, { count: 2, averageMinutes: 1020, medianMinutes: 1020, p90Minutes: 1356 });
+  const g = Object.fromEntries(r.groups.map((x: { key: string | null }) => [x.key ?? 'none', x]));
+  t.same(g[u1].firstResponse, { count: 2, averageMinutes: 75, medianMinutes: 75, p90Minutes: 111 });
+  t.same(g[u2].resolution, { count: 0, averageMinutes: null, medianMinutes: null, p90Minutes: null });
+  t.equal(g.none.firstResponse.count, 0);
+  const weekly = await get(`/v1/analytics/service/response-times?from=2026-01-01&to=2026-01-07&interval=week`);
+  // 2026-01-01 is a Thursday: its ISO week starts on Monday 29 December
+  t.same(weekly.series.map((s: { period: string; firstResponse: { count: number } }) => [s.period, s.firstResponse.count]), [['2025-12-29', 3], ['2026-01-05', 0]]);
+  t.same((await get('/v1/analytics/service/response-times?to=2025-01-01')).firstResponse, { count: 0, averageMinutes: null, medianMinutes: null, p90Minutes: null });
+});
+
+t.test('SLA compliance: met / (met + breached), a breach stays one while pending', async (t) => {
+  const r = await get(`/v1/analytics/service/sla-compliance?${JAN}&groupBy=team`);
+  t.same(r.firstResponse, { met: 2, breached: 1, compliance: 2 / 3 });
+  t.same(r.resolution, { met: 2, breached: 1, compliance: 2 / 3 });
+  const g = Object.fromEntries(r.groups.map((x: { key: string | null }) => [x.key ?? 'none', x]));
+  t.same(g[team2].resolution, { met: 0, breached: 1, compliance: 0 });
+  t.same(g.none.firstResponse, { met: 0, breached: 0, compliance: null });
+});
+
+t.test('backlog and satisfaction', async (t) => {
+  const b = await get(`/v1/analytics/service/backlog?${JAN}`);
+  t.match(b, { open: 2, created: 4, solved: 2 });
+  t.same(b.byStatus, [{ status: 'new', count: 1 }, { status: 'open', count: 0 }, { status: 'pending', count: 1 }]);
+  t.same(b.byPriority, [{ priority: 'low', count: 0 }, { priority: 'normal', count: 1 }, { priority: 'high', count: 1 }, { priority: 'urgent', count: 0 }]);
+
+  for (const score of [10, 9, 7, 3]) {
+    const res = await h.request({ method: 'POST', url: '/v1/feedback', headers: admin.auth, payload: { type: 'nps', score, contactId: requester } });
+    t.equal(res.statusCode, 201, res.body);
+  }
+  const jan = await get(`/v1/analytics/service/satisfaction?${JAN}`);
+  t.same(jan.csat, { responses: 2, satisfied: 1, score: 0.5, averageRating: 3.5 });
+  t.same(jan.nps, { responses: 0, promoters: 0, passives: 0, detractors: 0, score: null }); // the answers are from today
+  const all = await get('/v1/analytics/service/satisfaction');
+  t.same(all.nps, { responses: 4, promoters: 2, passives: 1, detractors: 1, score: 0.25 });
+});
+
+t.test('roles and GraphQL', async (t) => {
+  for (const role of ['support', 'sales', 'viewer'] as const) {
+    t.match(await get(`/v1/analytics/service/sla-compliance?${JAN}`, h.user(role)), { firstResponse: { met: 2 } }, role);
+  }
+  const refused = await call('/v1/analytics/service/backlog', h.user('marketing'));
+  t.equal(refused.statusCode, 403);
+  t.equal((await call('/v1/analytics/service/backlog', null)).statusCode, 401);
+  // support reads service figures only
+  t.equal((await call('/v1/analytics/customers/rfm', h.user('support'))).statusCode, 403);
+
+  const res = await h.gql(h.user('support'), `{
+    serviceResponseTimes(from: "2026-01-01", to: "2026-01-31") { firstResponse { count medianMinutes p90Minutes } }
+    serviceSlaCompliance(from: "2026-01-01", to: "2026-01-31", groupBy: assignee) { resolution { compliance } groups { key firstResponse { met } } }
+    serviceBacklog { open byStatus { status count } }
+    serviceSatisfaction(from: "2026-01-01", to: "2026-01-31") { csat { score } nps { score } }
+  }`);
+  t.equal(res.status, 200, JSON.stringify(res.body.errors));
+  const d = res.body.data as Record<string, any>;
+  t.same(d.serviceResponseTimes.firstResponse, { count: 3, medianMinutes: 30, p90Minutes: 102 });
+  t.equal(d.serviceSlaCompliance.resolution.compliance, 2 / 3);
+  t.equal(d.serviceBacklog.open, 2);
+  t.same(d.serviceSatisfaction, { csat: { score: 0.5 }, nps: { score: null } });
+  const bad = await h.gql(admin, '{ serviceBacklog(to: "tomorrow") { open } }');
+  t.equal(bad.body.errors?.[0]?.extensions.code, 'validation_failed');
+});
