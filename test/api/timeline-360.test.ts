@@ -136,7 +136,7 @@ t.test('every role reads timelines and the 360 (API.md §4 gives all six read on
   }
 });
 
-t.test('360: contact, company, the 10 newest activities and open tasks; absent modules are absent', async (t) => {
+t.test('360: contact, company, the 10 newest activities and open tasks; parts a role may not read are absent', async (t) => {
   const c = await post('/v1/contacts', { firstName: 'Three', lastName: 'Sixty', companyId: company.id });
   const made: { id: string }[] = [];
   for (let i = 0; i < 12; i++) {
@@ -154,7 +154,9 @@ t.test('360: contact, company, the 10 newest activities and open tasks; absent m
   t.match(body.company, { id: company.id, name: 'Timeline Co' });
   t.same(body.recentActivities.map((a: { id: string }) => a.id), made.slice(2).reverse().map((a) => a.id), 'ten newest, newest first');
   t.same(body.openTasks.map((a: { id: string }) => a.id), [soon.id, late.id], 'open tasks only, soonest due first');
-  for (const k of ['openTickets']) t.notOk(k in body, `${k} absent until its module lands`);
+  t.same(body.openTickets, [], 'no tickets yet: an empty list, not a missing part');
+  const marketing = (await h.request({ method: 'GET', url: `/v1/contacts/${c.id}/360`, headers: h.user('marketing').auth })).json();
+  t.notOk('openTickets' in marketing, 'a role that may not read tickets gets no openTickets part');
 
   const lonely = await post('/v1/contacts', { firstName: 'Lonely' });
   t.match((await get(`/v1/contacts/${lonely.id}/360`)).json(), { contact: { id: lonely.id }, company: null, recentActivities: [], openTasks: [] });
