@@ -29,6 +29,7 @@ import { pipelineModule } from './modules/pipeline/index.js';
 import { integrationModule } from './modules/integration/index.js';
 import { serviceModule } from './modules/service/index.js';
 import { analyticsModule } from './modules/analytics/index.js';
+import { marketingModule } from './modules/marketing/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -62,9 +63,10 @@ export function createModules(o: {
   const integration = integrationModule({
     config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services,
   });
+  const marketing = marketingModule({ config: o.config, db: o.db, customer: customer.services });
   const analytics = analyticsModule({ config: o.config, db: o.db });
-  const all: Module[] = [identity, customer, pipeline, service, integration, analytics];
-  return { identity, all };
+  const all: Module[] = [identity, customer, pipeline, service, integration, marketing, analytics];
+  return { identity, marketing, all };
 }
 
 /** Builds the whole service from a config and a database. No globals: tests build many side by side. */
@@ -161,6 +163,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
     platform.setValidatorCompiler(validatorCompiler);
     platform.setSerializerCompiler(zodFastSerializerCompiler);
     await platform.register(healthRoutes, { database });
+    for (const m of modules) if (m.publicRoutes) await platform.register(m.publicRoutes);
   });
 
   if (bootstrapAdmin) app.addHook('onReady', async () => void (await identity.ensureFirstAdmin(app.log)));

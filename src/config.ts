@@ -44,6 +44,12 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW: durationSeconds.default(60),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// URL').optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
+  /** the From of campaign mail: an address, or `Name <address>` */
+  SMTP_FROM: z.string().min(3).max(320).default('CRM <no-reply@localhost>'),
+  /** campaign messages sent per second by each process at most */
+  CAMPAIGN_SEND_RATE: z.coerce.number().min(0.1).max(10_000).default(20),
+  /** days after a click in which an order counts as that campaign's conversion */
+  CAMPAIGN_CONVERSION_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   PUBLIC_BASE_URL: z.url().optional(),
   DEFAULT_PHONE_REGION: z
     .string()
@@ -97,6 +103,7 @@ export interface Config {
   readonly rateLimit: { readonly max: number; readonly windowSeconds: number };
   readonly redisUrl: string | undefined;
   readonly smtpUrl: string | undefined;
+  readonly marketing: { readonly from: string; readonly sendRate: number; readonly conversionWindowDays: number };
   readonly publicBaseUrl: string;
   readonly defaultPhoneRegion: string;
   readonly webhookAllowPrivateNetworks: boolean;
@@ -152,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW },
     redisUrl: e.REDIS_URL,
     smtpUrl: e.SMTP_URL,
+    marketing: { from: e.SMTP_FROM, sendRate: e.CAMPAIGN_SEND_RATE, conversionWindowDays: e.CAMPAIGN_CONVERSION_WINDOW_DAYS },
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
     defaultPhoneRegion: e.DEFAULT_PHONE_REGION,
     webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,

@@ -13,6 +13,8 @@ export interface ModuleWorker {
 /** What app.ts registers of a module: its REST plugin, its part of the GraphQL schema, its workers. */
 export interface Module {
   routes: FastifyPluginAsync;
+  /** routes outside /v1 that need no credentials (campaign tracking links); most modules have none */
+  publicRoutes?: FastifyPluginAsync;
   graphql: GraphqlModule;
   workers?: ModuleWorker[];
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type SQL, and } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import { newId } from '../../platform/db/columns.js';
@@ -277,18 +278,23 @@ export function createContactService(deps: ContactServiceDeps) {
       return out;
     },
 
-    async list(ctx: RequestContext, q: ParsedListQuery & { include?: readonly string[] | undefined }): Promise<Page<ContactDto>> {
+    /** The contact collection with this moment's custom fields: segments compile their rules against it. */
+    filterSpec: collection,
+
+    /** `where` narrows the listing further: a segment's compiled rules. */
+    async list(ctx: RequestContext, q: ParsedListQuery & { include?: readonly string[] | undefined }, where?: SQL): Promise<Page<ContactDto>> {
       const o = listOptions(ctx, q);
       const spec = await collection();
-      const list = compileList(q.q ? rankedCollection(spec, contacts.searchText, q.q) : spec, q);
+      const compiled = compileList(q.q ? rankedCollection(spec, contacts.searchText, q.q) : spec, q);
+      const list = where ? { ...compiled, where: and(compiled.where, where) } : compiled;
       const rows = await repo.listContacts(db, list, o);
       const page = toPage(list, rows, withCustomSortValues, toContactDto);
       return { ...page, items: await withIncludes(ctx, page.items, q.include) };
     },
 
-    async count(ctx: RequestContext, q: ParsedListQuery): Promise<number> {
+    async count(ctx: RequestContext, q: ParsedListQuery, where?: SQL): Promise<number> {
       const o = listOptions(ctx, q);
-      return repo.countContacts(db, compileFilter(await collection(), q.filter), o);
+      return repo.countContacts(db, and(compileFilter(await collection(), q.filter), where), o);
     },
 
     async update(ctx: RequestContext, id: string, patch: unknown, expectedVersion?: number): Promise<ContactDto> {

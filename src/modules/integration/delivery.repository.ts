@@ -4,7 +4,7 @@ import { queryRows } from '../../platform/db/execute.js';
 import { events } from '../../platform/events/event.table.js';
 import type { EventRow } from '../../platform/events/feed.js';
 import {
-  type WebhookDeliveryRow, type WebhookRow, feedCursors, webhookDeliveries as d, webhooks as w,
+  type WebhookDeliveryRow, type WebhookRow, webhookDeliveries as d, webhooks as w,
 } from './webhook.table.js';
 
 // Queries of the webhook fan-out and delivery steps. Times come from the caller (an injectable clock),
@@ -12,16 +12,7 @@ import {
 
 type DeliveryInsert = typeof d.$inferInsert;
 
-/** The consumer's position, locked for this transaction; undefined when another process holds it. */
-export async function lockCursor(tx: Executor, name: string): Promise<number | undefined> {
-  await tx.insert(feedCursors).values({ name, seq: 0 }).onConflictDoNothing();
-  const rows = await tx.select().from(feedCursors).where(eq(feedCursors.name, name)).for('update', { skipLocked: true });
-  return rows[0]?.seq;
-}
-
-export async function advanceCursor(tx: Executor, name: string, seq: number): Promise<void> {
-  await tx.update(feedCursors).set({ seq, updatedAt: sql`now()` }).where(eq(feedCursors.name, name));
-}
+export { advanceCursor, lockCursor } from '../../platform/events/consumer.js';
 
 export type EventHead = Pick<EventRow, 'id' | 'seq' | 'type' | 'occurredAt'>;
 

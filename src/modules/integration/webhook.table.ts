@@ -52,12 +52,7 @@ export const webhookDeliveries = pgTable(
   ],
 );
 
-/** How far a background consumer of the change feed has read (webhook fan-out, workflows). */
-export const feedCursors = pgTable('feed_cursors', {
-  name: text('name').primaryKey(),
-  seq: bigint('seq', { mode: 'number' }).notNull().default(0),
-  updatedAt: ts('updated_at').notNull().defaultNow(),
-});
+export { feedCursors } from '../../platform/events/cursor.table.js';
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
