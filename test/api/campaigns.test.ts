@@ -203,3 +203,13 @@ t.test('rules of sending: a sent campaign\'s message is fixed; SMS is not sent; 
   t.equal((await get('/v1/campaigns', h.user('sales'))).statusCode, 200);
   t.equal((await get('/v1/campaigns', h.user('support'))).statusCode, 403);
 });
+
+t.test('a merge moves the duplicate\'s campaign engagement and recipient rows to the primary', async (t) => {
+  const primary = await contact({ firstName: 'Robert', email: 'robert@shop.test' });
+  const moved = await post('/v1/contacts/merge', { primaryId: primary, duplicateIds: [bob] }, admin);
+  t.equal(moved.statusCode, 200, moved.body);
+  const rows = await db.select().from(campaignRecipients).where(eq(campaignRecipients.contactId, primary));
+  t.same(rows.map((r) => r.status).sort(), ['sent', 'sent'], 'Spring and Summer, which Bob received');
+  const timeline = (await get(`/v1/contacts/${primary}/timeline`)).json();
+  t.ok(timeline.data.some((x: { type: string; data: { type: string } }) => x.type === 'campaign_event' && x.data.type === 'converted'), 'Bob\'s conversion is the survivor\'s');
+});

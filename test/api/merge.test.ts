@@ -125,7 +125,7 @@ t.test('acceptance: a merge moves ten kinds of links and loses none', async (t) 
   const [event] = await rows<{ data: { after: Record<string, unknown> } }>(sql`SELECT data FROM events WHERE type = 'contact.merged' AND entity_id = ${p.id}`);
   t.same(event?.data.after, {
     primaryId: p.id, duplicateIds: [d1.id, d2.id],
-    moved: { activities: 3, orders: 2, feedback: 2, loyaltyTransactions: 3, loyaltyPoints: 120, dealContacts: 4, leads: 1, externalIds: 2, customValues: 1, tags: 2, tickets: 0, ticketComments: 0 },
+    moved: { activities: 3, orders: 2, feedback: 2, loyaltyTransactions: 3, loyaltyPoints: 120, dealContacts: 4, leads: 1, externalIds: 2, customValues: 1, tags: 2, tickets: 0, ticketComments: 0, campaignEvents: 0, campaignRecipients: 0 },
   }, 'contact.merged says what moved');
   const audit = await rows<{ action: string; entity_type: string; entity_id: string; after: Record<string, unknown> }>(sql`
     SELECT action, entity_type, entity_id, after FROM audit_logs WHERE request_id = (SELECT request_id FROM events WHERE type = 'contact.merged' AND entity_id = ${p.id})`);

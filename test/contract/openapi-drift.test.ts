@@ -43,8 +43,9 @@ t.test('the spec is OpenAPI 3 with full paths', async (t) => {
   for (const p of ['/v1/companies', '/v1/companies/{id}', '/v1/companies/count', '/v1/companies/batch', '/health', '/ready']) {
     t.ok(paths.includes(p), `documents ${p}`);
   }
-  // everything but the open platform endpoints lives under /v1, written out in full
-  const platform = new Set(['/health', '/ready']);
+  // everything but the open platform endpoints and campaign tracking links (API.md §5 Marketing)
+  // lives under /v1, written out in full
+  const platform = new Set(['/health', '/ready', '/t/o/{token}', '/t/c/{token}']);
   t.same(paths.filter((p) => !platform.has(p) && !p.startsWith('/v1/')), [], 'no path without its /v1 prefix');
   // GraphQL, GraphiQL, metrics and the spec itself are not REST resources of this document
   t.same(paths.filter((p) => /^\/(graphql|graphiql|metrics|openapi|docs)/.test(p)), []);

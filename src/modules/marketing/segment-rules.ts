@@ -1,6 +1,7 @@
 import { type SQL, and, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type FieldError, isAppError, validationFailed } from '../../platform/errors/app-error.js';
+import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
 import { type CollectionSpec, type FieldSpec, type FilterInput, compileFilter } from '../../platform/http/collection.js';
 import { activities } from '../customer/activity.table.js';
 import { contacts } from '../customer/contact.table.js';
@@ -28,14 +29,18 @@ export interface SegmentRules {
   or?: SegmentRules[] | undefined;
 }
 
-export const SegmentRulesSchema: z.ZodType<SegmentRules> = z.lazy(() =>
-  z.strictObject({
+// Nested groups are typed as plain objects here and checked node by node in compileRules: a
+// recursive zod schema has no JSON Schema form that OpenAPI tools accept.
+const Group = z.array(z.record(z.string(), z.unknown()).describe('rules of this same shape')).min(1).max(20);
+
+export const SegmentRulesSchema = z
+  .strictObject({
     filter: z.record(z.string().min(1).max(100), z.record(z.string(), Operand)).optional(),
     window: Window.optional(),
-    and: z.array(SegmentRulesSchema).min(1).max(20).optional(),
-    or: z.array(SegmentRulesSchema).min(1).max(20).optional(),
-  }),
-).meta({ id: 'SegmentRules' }).describe('{filter: {"<field>": {"<op>": value}}, window?, and?: [rules], or?: [rules]}');
+    and: Group.optional().describe('every one of these must match'),
+    or: Group.optional().describe('at least one of these must match'),
+  })
+  .meta({ id: 'SegmentRules', description: '{filter: {"<field>": {"<op>": value}}, window?, and?: [rules], or?: [rules]}' });
 
 export const MAX_DEPTH = 4;
 const MAX_CONDITIONS = 50;
@@ -123,11 +128,17 @@ function asFilterInput(filter: NonNullable<SegmentRules['filter']>): FilterInput
 export function compileRules(rules: SegmentRules, contactSpec: CollectionSpec, path = 'rules'): SQL {
   const errors: FieldError[] = [];
   let conditions = 0;
-  const walk = (node: SegmentRules, at: string, depth: number): SQL | undefined => {
+  const walk = (raw: unknown, at: string, depth: number): SQL | undefined => {
     if (depth > MAX_DEPTH) {
       errors.push({ path: at, message: `groups nest at most ${MAX_DEPTH} levels deep` });
       return undefined;
     }
+    const parsed = SegmentRulesSchema.safeParse(raw);
+    if (!parsed.success) {
+      errors.push(...issuesToFieldErrors(parsed.error.issues, at));
+      return undefined;
+    }
+    const node = parsed.data as SegmentRules;
     const parts: (SQL | undefined)[] = [];
     if (node.window?.from && node.window.to && node.window.from >= node.window.to) {
       errors.push({ path: `${at}.window`, message: 'from must be before to' });

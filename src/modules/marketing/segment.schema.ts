@@ -40,6 +40,6 @@ export function toSegmentDto(r: SegmentRow): SegmentDto {
     teamId: r.teamId,
     name: r.name,
     description: r.description,
-    rules: r.rules,
+    rules: r.rules as SegmentDto['rules'],
   };
 }
