@@ -63,7 +63,9 @@ export function createModules(o: {
   const integration = integrationModule({
     config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services,
   });
-  const marketing = marketingModule({ config: o.config, db: o.db, customer: customer.services });
+  const marketing = marketingModule({
+    config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services, users: identity.services.users,
+  });
   const analytics = analyticsModule({ config: o.config, db: o.db });
   const all: Module[] = [identity, customer, pipeline, service, integration, marketing, analytics];
   return { identity, marketing, all };

@@ -23,6 +23,11 @@ import type { CustomerServices } from '../customer/index.js';
 import type { PipelineServices } from '../pipeline/index.js';
 import type { ServiceServices } from '../service/index.js';
 
+// What other modules may use: event type patterns (workflow triggers) and the guarded HTTP POST (workflow webhooks)
+export { EventPattern, matchesType, toTypeFilter } from './feed.schema.js';
+export { DELIVERY_TIMEOUT_MS, USER_AGENT, sendWebhook } from './delivery.worker.js';
+export { checkUrlStatically } from './url-guard.js';
+
 export interface IntegrationModuleDeps {
   config: Config;
   db: Executor;

@@ -69,7 +69,8 @@ function valueOf(r: Recipient, name: string, unsubscribeUrl: string): string {
 
 export interface RenderLinks {
   unsubscribeUrl: string;
-  openPixelUrl: string;
+  /** absent: no open tracking (a workflow's one-off mail) */
+  openPixelUrl?: string | undefined;
   /** the tracked form of one of the campaign's links */
   clickUrl: (link: string) => string;
 }
@@ -86,6 +87,6 @@ export function renderContent(content: string, r: Recipient, links: RenderLinks)
   const hasUnsubscribe = /\{\{\s*unsubscribeUrl\s*\}\}/.test(html);
   html = html.replace(PLACEHOLDER, (_, name: string) => escapeHtml(valueOf(r, name, links.unsubscribeUrl)));
   const footer = (hasUnsubscribe ? '' : `<p style="font-size:12px"><a href="${escapeHtml(links.unsubscribeUrl)}">Unsubscribe</a></p>`)
-    + `<img src="${escapeHtml(links.openPixelUrl)}" width="1" height="1" alt="" style="display:block;border:0">`;
+    + (links.openPixelUrl ? `<img src="${escapeHtml(links.openPixelUrl)}" width="1" height="1" alt="" style="display:block;border:0">` : '');
   return /<\/body>/i.test(html) ? html.replace(/<\/body>/i, `${footer}</body>`) : html + footer;
 }

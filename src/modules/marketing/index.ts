@@ -6,6 +6,14 @@ import type { GraphqlModule } from '../../platform/graphql/index.js';
 import { type ModuleWorker, assembleModule } from '../../platform/module.js';
 import { devJwtSecret } from '../../platform/auth/dev-secret.js';
 import type { CustomerServices } from '../customer/index.js';
+import type { UserService } from '../identity/index.js';
+import type { PipelineServices } from '../pipeline/index.js';
+import type { ServiceServices } from '../service/index.js';
+import { createWorkflowService } from './workflow.service.js';
+import { workflowRoutes } from './workflow.routes.js';
+import { workflowResolvers } from './workflow.resolvers.js';
+import { createActions } from './workflow-actions.js';
+import { createWorkflowRunner } from './workflow-runner.js';
 import { createSegmentService } from './segment.service.js';
 import { segmentRoutes } from './segment.routes.js';
 import { segmentResolvers } from './segment.resolvers.js';
@@ -26,6 +34,10 @@ export interface MarketingModuleDeps {
   db: Executor;
   /** members are contacts; engagement joins their timeline, merges and GDPR; unsubscribe links come from consent */
   customer: CustomerServices;
+  /** workflow actions change deals, leads and tickets through their services, and assign users of teams */
+  pipeline: PipelineServices;
+  service: ServiceServices;
+  users: Pick<UserService, 'teamMembers' | 'activeUsers'>;
 }
 
 /**
@@ -33,7 +45,7 @@ export interface MarketingModuleDeps {
  * over SMTP by every process's sender, tracking links and ingested engagement, conversions attributed
  * from the change feed.
  */
-export function marketingModule({ config, db, customer }: MarketingModuleDeps) {
+export function marketingModule({ config, db, customer, pipeline, service, users }: MarketingModuleDeps) {
   const routes: FastifyPluginAsync[] = [];
   const publicRoutes: FastifyPluginAsync[] = [];
   const graphql: GraphqlModule[] = [];
@@ -69,7 +81,27 @@ export function marketingModule({ config, db, customer }: MarketingModuleDeps) {
   customer.merge.registerLinkMover('contact', moveCampaignLinks);
   customer.gdpr.addPart(campaignGdprPart);
 
-  const module = assembleModule({ segments, campaigns, engagement, sender, mailer, attribute }, { routes, graphql, workers });
+  // ---- workflows (workflow.*, workflow-runner.ts, workflow-actions.ts) ----
+  const workflows = createWorkflowService({
+    db, allowPrivateNetworks: config.webhookAllowPrivateNetworks, activeUsers: (ids) => users.activeUsers(ids),
+  });
+  const act = createActions({
+    db,
+    records: { contact: customer.contacts, company: customer.companies, deal: pipeline.deals, lead: pipeline.leads, ticket: service.tickets },
+    createTask: (ctx, input) => customer.activities.create(ctx, input),
+    teamMembers: (ids) => users.teamMembers(ids),
+    mailer,
+    unsubscribeUrl: (contactId) => `${config.publicBaseUrl.replace(/\/+$/, '')}/v1/unsubscribe?token=${customer.consent.unsubscribeToken(contactId, 'email')}`,
+    allowPrivateNetworks: config.webhookAllowPrivateNetworks,
+  });
+  const runner = createWorkflowRunner({ act });
+  routes.push(async (app) => app.register(workflowRoutes, { workflows }));
+  graphql.push({ resolvers: workflowResolvers(workflows) });
+  // both steps coordinate through the database (cursor row lock, SKIP LOCKED), so every process runs them
+  workers.push({ name: 'workflow fan-out', intervalMs: 1000, run: (x) => runner.fanOut(x) });
+  workers.push({ name: 'workflow runs', intervalMs: 1000, run: (x) => runner.runDue(x) });
+
+  const module = assembleModule({ segments, campaigns, engagement, sender, mailer, attribute, workflows, runner }, { routes, graphql, workers });
   return {
     ...module,
     publicRoutes: (async (app) => {

@@ -23,12 +23,12 @@ export async function advanceCursor(tx: Executor, name: string, seq: number): Pr
 
 /**
  * One pass of consumer `name` over up to `batch` sequenced events: `handle` gets those of `types`
- * in commit order, inside the transaction that advances the cursor. Answers how many events it passed.
+ * (all without) in commit order, inside the transaction that advances the cursor. Answers how many events it passed.
  */
 export async function consumeFeed(
   db: Executor,
   name: string,
-  o: { types: readonly string[]; batch?: number },
+  o: { types?: readonly string[] | undefined; batch?: number },
   handle: (tx: Executor, events: EventRow[]) => Promise<void>,
 ): Promise<number> {
   await sequenceEvents(db);
@@ -40,7 +40,7 @@ export async function consumeFeed(
     const last = heads.at(-1)?.seq;
     if (last === undefined || last === null) return 0;
     const wanted = await tx.select().from(events)
-      .where(and(gt(events.seq, cursor), lte(events.seq, last), inArray(events.type, [...o.types]))).orderBy(asc(events.seq));
+      .where(and(gt(events.seq, cursor), lte(events.seq, last), o.types ? inArray(events.type, [...o.types]) : undefined)).orderBy(asc(events.seq));
     if (wanted.length) await handle(tx, wanted);
     await advanceCursor(tx, name, last);
     return heads.length;
