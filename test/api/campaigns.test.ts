@@ -213,3 +213,23 @@ t.test('a merge moves the duplicate\'s campaign engagement and recipient rows to
   const timeline = (await get(`/v1/contacts/${primary}/timeline`)).json();
   t.ok(timeline.data.some((x: { type: string; data: { type: string } }) => x.type === 'campaign_event' && x.data.type === 'converted'), 'Bob\'s conversion is the survivor\'s');
 });
+
+t.test('a scheduled campaign starts when its time comes, in whichever process looks first', async (t) => {
+  const erin = await contact({ firstName: 'Erin', email: 'erin@shop.test', emailOptIn: true, tags: [tag] });
+  const id = await newCampaign('Later');
+  const at = new Date(Date.now() + 3_600_000).toISOString();
+  const scheduled = await post(`/v1/campaigns/${id}/send`, { at });
+  t.match(scheduled.json(), { status: 'scheduled', scheduledAt: at });
+  t.equal(await sender.drain(db), 0, 'not yet');
+  const inAnHour = () => createCampaignSender({
+    mailer: marketing.services.mailer, campaigns: marketing.services.campaigns, publicBaseUrl: 'http://crm.test', ratePerSecond: 1000,
+    unsubscribeToken: () => 'x.y', trackingKey: () => Buffer.alloc(32), now: () => new Date(Date.now() + 3_700_000),
+  });
+  const before = smtp.received.length;
+  await Promise.all([inAnHour().drain(db), inAnHour().drain(db)]);
+  const c = (await get(`/v1/campaigns/${id}`)).json();
+  t.match(c, { status: 'sent', startedAt: /Z$/ });
+  const to = smtp.received.slice(before).map((m) => m.to);
+  t.same(to, ['erin@shop.test'], 'the one opted-in live member, once (Alice unsubscribed, Bob was merged away)');
+  t.ok(erin);
+});
