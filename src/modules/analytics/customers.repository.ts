@@ -35,7 +35,7 @@ export function orderValueQuery(o: CustomerOptions): FigureQuery {
  * kept when the customer has no counted order before the range (an index probe per customer on
  * orders_contact_placed_idx rather than the first order of every customer).
  */
-function firstOrders(range: Range): SQL {
+export function firstOrders(range: Range): SQL {
   const before = range.from
     ? sql`WHERE NOT EXISTS (SELECT 1 FROM ${orders} AS p WHERE p.contact_id = f.contact_id AND p.deleted_at IS NULL
           AND p.status IN ('paid', 'fulfilled') AND p.placed_at < ${range.from.toISOString()}::timestamptz)`

@@ -14,6 +14,8 @@ import { createServiceAnalytics } from './service.service.js';
 import { createTeamAnalytics } from './team.service.js';
 import { salesAnalyticsResolvers } from './sales.resolvers.js';
 import { createSalesAnalytics } from './sales.service.js';
+import { createMarketingAnalytics } from './marketing.service.js';
+import { marketingAnalyticsResolvers, marketingAnalyticsRoutes } from './marketing.routes.js';
 
 export interface AnalyticsModuleDeps {
   config: Config;
@@ -44,6 +46,11 @@ export function analyticsModule({ config, db }: AnalyticsModuleDeps) {
   const service = createServiceAnalytics({ db });
   routes.push(async (app) => app.register(serviceAnalyticsRoutes, { service }));
   graphql.push({ resolvers: serviceAnalyticsResolvers(service) });
+
+  // ---- marketing: campaigns and acquisition cost (marketing.*) ----
+  const marketing = createMarketingAnalytics({ db });
+  routes.push(async (app) => app.register(marketingAnalyticsRoutes, { marketing }));
+  graphql.push({ resolvers: marketingAnalyticsResolvers(marketing) });
 
   // ---- team and kpis (team.*, kpis.*) ----
   const kpis = createKpis({ sales, customers, service });
