@@ -196,3 +196,34 @@ t.test('validation, roles and GraphQL', async (t) => {
   const refused = await h.gql(h.user('sales'), `mutation { createWorkflow(input: {name: "g", trigger: {event: "deal.won"}, actions: [{type: add_tag, params: {tag: "won"}}]}) { id } }`);
   t.equal(refused.body.errors?.[0]?.extensions.code, 'forbidden');
 });
+
+t.test('a schedule: every pass runs once for each contact its rules select, whatever the number of processes', async (t) => {
+  const tag = `sched${uniq()}`;
+  const picked = [];
+  for (let i = 0; i < 2; i++) picked.push((await must('POST', '/v1/contacts', { firstName: `S${i}`, tags: [tag] }, 201)).id as string);
+  await must('POST', '/v1/contacts', { firstName: 'Not picked' }, 201);
+  const w = await workflow({
+    name: 'hourly', trigger: { schedule: { everyMinutes: 60 } }, conditions: { filter: { tags: { eq: tag } } },
+    actions: [{ type: 'add_tag', params: { tag: 'seen' } }],
+  });
+  t.ok(w.nextRunAt, 'the first pass is due at once');
+  await Promise.all([runner.schedule(db), runner.schedule(db)]);
+  await work();
+  let runs = await runsOf(w.id);
+  t.same(runs.map((r) => r.entityId).sort(), [...picked].sort(), 'one run per selected contact');
+  for (const id of picked) t.same((await req('GET', `/v1/contacts/${id}`)).json().tags, [tag, 'seen']);
+  await runner.schedule(db);
+  await work();
+  t.equal((await runsOf(w.id)).length, 2, 'the next pass is an hour away');
+  await queryRows(db, sql`UPDATE workflows SET next_run_at = now() - interval '1 minute' WHERE id = ${w.id}::uuid`);
+  await runner.schedule(db);
+  await work();
+  runs = await runsOf(w.id);
+  t.equal(runs.length, 4, 'the second pass');
+  t.same(runs.slice(0, 2).map((r) => r.results[0]?.status), ['skipped', 'skipped'], 'already tagged');
+  const bad = await req('POST', '/v1/workflows', { name: 'x', trigger: { schedule: { everyMinutes: 60 } }, actions: [{ type: 'add_tag', params: { tag: 'x' } }] });
+  t.match(bad.json().errors, [{ path: 'conditions' }]);
+  const typo = await req('POST', '/v1/workflows', { name: 'x', trigger: { schedule: { everyMinutes: 60 } }, conditions: { filter: { nope: { eq: 1 } } }, actions: [{ type: 'add_tag', params: { tag: 'x' } }] });
+  t.match(typo.json().errors, [{ path: 'conditions.filter.nope' }]);
+  await off(w.id);
+});

@@ -84,6 +84,7 @@ export function marketingModule({ config, db, customer, pipeline, service, users
   // ---- workflows (workflow.*, workflow-runner.ts, workflow-actions.ts) ----
   const workflows = createWorkflowService({
     db, allowPrivateNetworks: config.webhookAllowPrivateNetworks, activeUsers: (ids) => users.activeUsers(ids),
+    compileRules: (rules) => segments.compile(rules),
   });
   const act = createActions({
     db,
@@ -94,11 +95,14 @@ export function marketingModule({ config, db, customer, pipeline, service, users
     unsubscribeUrl: (contactId) => `${config.publicBaseUrl.replace(/\/+$/, '')}/v1/unsubscribe?token=${customer.consent.unsubscribeToken(contactId, 'email')}`,
     allowPrivateNetworks: config.webhookAllowPrivateNetworks,
   });
-  const runner = createWorkflowRunner({ act });
+  const runner = createWorkflowRunner({
+    act, compileRules: (rules) => segments.compile(rules), contact: (ctx, id) => customer.contacts.get(ctx, id),
+  });
   routes.push(async (app) => app.register(workflowRoutes, { workflows }));
   graphql.push({ resolvers: workflowResolvers(workflows) });
   // both steps coordinate through the database (cursor row lock, SKIP LOCKED), so every process runs them
   workers.push({ name: 'workflow fan-out', intervalMs: 1000, run: (x) => runner.fanOut(x) });
+  workers.push({ name: 'workflow schedule', intervalMs: 15_000, run: (x) => runner.schedule(x) });
   workers.push({ name: 'workflow runs', intervalMs: 1000, run: (x) => runner.runDue(x) });
 
   const module = assembleModule({ segments, campaigns, engagement, sender, mailer, attribute, workflows, runner }, { routes, graphql, workers });

@@ -1,4 +1,5 @@
-import { type SQL, and, asc, count, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { type SQL, and, asc, count, desc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { contacts } from '../customer/contact.table.js';
 import type { Executor } from '../../platform/db/client.js';
 import { queryRows } from '../../platform/db/execute.js';
 import type { CollectionSpec, CompiledList } from '../../platform/http/collection.js';
@@ -52,6 +53,23 @@ export async function updateWorkflow(tx: Executor, id: string, values: Partial<W
 
 export async function enabledWorkflows(db: Executor): Promise<WorkflowRow[]> {
   return db.select().from(w).where(and(eq(w.enabled, true), isNull(w.deletedAt)));
+}
+
+/** Scheduled workflows whose next pass is due, locked (SKIP LOCKED: one process takes each). */
+export async function lockDueScheduled(tx: Executor, now: Date, limit: number): Promise<WorkflowRow[]> {
+  return tx.select().from(w)
+    .where(and(lte(w.nextRunAt, now), eq(w.enabled, true), isNull(w.deletedAt)))
+    .orderBy(asc(w.nextRunAt)).limit(limit).for('update', { skipLocked: true });
+}
+
+export async function setNextRun(tx: Executor, id: string, at: Date | null): Promise<void> {
+  await tx.update(w).set({ nextRunAt: at }).where(eq(w.id, id));
+}
+
+/** Live contacts matching a condition over `contacts` (a scheduled workflow's rules), oldest first. */
+export async function contactsWhere(db: Executor, condition: SQL, limit: number): Promise<string[]> {
+  const rows = await db.select({ id: contacts.id }).from(contacts).where(and(isNull(contacts.deletedAt), condition)).orderBy(asc(contacts.id)).limit(limit);
+  return rows.map((x) => x.id);
 }
 
 export type RunInsert = typeof r.$inferInsert;

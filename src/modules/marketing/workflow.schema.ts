@@ -32,11 +32,20 @@ export const WorkflowActionInput = z
   })
   .meta({ id: 'WorkflowAction', description: 'create_task {subject, dueInMinutes?, assigneeId?}, assign_owner {userId} | {teamId, strategy: "round_robin"}, add_tag {tag}, update_field {field, value}, send_email {subject, content}, call_webhook {url}, enroll_in_campaign {campaignId}' });
 
-const Trigger = z.strictObject({ event: EventPattern.describe('an event type of the change feed (contact.created) or <entity>.*') }).meta({ id: 'WorkflowTrigger' });
+const Trigger = z
+  .union([
+    z.strictObject({ event: EventPattern.describe('an event type of the change feed (contact.created) or <entity>.*') }),
+    z.strictObject({ schedule: z.strictObject({ everyMinutes: z.number().int().min(5).max(43_200) }).describe('every N minutes (5 to 30 days), for each contact the conditions select') }),
+  ])
+  .meta({ id: 'WorkflowTrigger' });
 const Conditions = z
-  .strictObject({ filter: z.record(z.string(), z.record(z.string(), z.unknown())).optional() })
+  .record(z.string(), z.unknown())
   .nullable()
-  .meta({ id: 'WorkflowConditions', description: '{filter: {"<field>": {"<op>": value}}}, judged against the record the event carries' });
+  .meta({
+    id: 'WorkflowConditions',
+    description: 'event triggers: {filter: {"<field>": {"<op>": value}}}, judged against the record the event carries; '
+      + 'schedule triggers: segment rules over contacts ({filter, window?, and?, or?}, required)',
+  });
 
 const writable = {
   name: z.string().trim().min(1).max(200),
@@ -56,8 +65,9 @@ export const Workflow = z
     name: z.string(),
     description: z.string().nullable(),
     enabled: z.boolean(),
-    trigger: z.object({ event: z.string() }),
-    conditions: z.object({ filter: z.record(z.string(), z.record(z.string(), z.unknown())).optional() }).nullable(),
+    trigger: z.union([z.object({ event: z.string() }), z.object({ schedule: z.object({ everyMinutes: z.number().int() }) })]),
+    conditions: z.record(z.string(), z.unknown()).nullable(),
+    nextRunAt: Timestamp.nullable().describe('a scheduled workflow\'s next pass'),
     actions: z.array(z.object({ type: z.enum(WORKFLOW_ACTION_TYPES), params: z.record(z.string(), z.unknown()) })),
   })
   .meta({ id: 'Workflow' });
@@ -70,8 +80,9 @@ export const WorkflowRun = z
   .object({
     id: Uuid,
     workflowId: Uuid,
-    eventId: Uuid,
-    eventType: z.string(),
+    eventId: Uuid.nullable().describe('null for a scheduled pass'),
+    scheduledFor: Timestamp.nullable().describe('the scheduled pass this run belongs to'),
+    eventType: z.string().describe('workflow.scheduled for a scheduled pass'),
     entityType: z.string(),
     entityId: Uuid,
     depth: z.number().int().describe('1: triggered by a person or system; n + 1: by a change a run of depth n made'),
@@ -95,14 +106,15 @@ export function toWorkflowDto(r: WorkflowRow): WorkflowDto {
     description: r.description,
     enabled: r.enabled,
     trigger: r.trigger,
-    conditions: r.conditions ?? null,
+    conditions: (r.conditions as Record<string, unknown> | null) ?? null,
+    nextRunAt: iso(r.nextRunAt),
     actions: r.actions,
   };
 }
 
 export function toWorkflowRunDto(r: WorkflowRunRow): WorkflowRunDto {
   return {
-    id: r.id, workflowId: r.workflowId, eventId: r.eventId, eventType: r.eventType, entityType: r.entityType, entityId: r.entityId,
+    id: r.id, workflowId: r.workflowId, eventId: r.eventId, scheduledFor: iso(r.scheduledFor), eventType: r.eventType, entityType: r.entityType, entityId: r.entityId,
     depth: r.depth, status: r.status, results: r.results, error: r.error,
     createdAt: r.createdAt.toISOString(), startedAt: iso(r.startedAt), finishedAt: iso(r.finishedAt),
   };

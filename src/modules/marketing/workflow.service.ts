@@ -3,7 +3,7 @@ import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, assertManagerial } from '../../platform/auth/permissions.js';
-import { AppError, type FieldError, notFound, validationFailed } from '../../platform/errors/app-error.js';
+import { AppError, type FieldError, isAppError, notFound, validationFailed } from '../../platform/errors/app-error.js';
 import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
@@ -14,7 +14,7 @@ import { applyPatch } from '../../platform/http/merge-patch.js';
 import { checkUrlStatically } from '../integration/index.js';
 import { checkConditions } from './workflow-conditions.js';
 import { WorkflowCreate, type WorkflowDto, WorkflowPatch, type WorkflowRunDto, toWorkflowDto, toWorkflowRunDto } from './workflow.schema.js';
-import type { WorkflowAction, WorkflowRow } from './workflow.table.js';
+import type { WorkflowAction, WorkflowRow, WorkflowTrigger } from './workflow.table.js';
 import * as repo from './workflow.repository.js';
 import * as campaigns from './campaign.repository.js';
 
@@ -25,6 +25,9 @@ export interface WorkflowServiceDeps {
   allowPrivateNetworks: boolean;
   /** which of these users are active (assign_owner and create_task name users) */
   activeUsers: (ids: readonly string[]) => Promise<Map<string, unknown>>;
+  /** a scheduled workflow's conditions are segment rules: checked by compiling them */
+  compileRules: (rules: Record<string, unknown>) => Promise<unknown>;
+  now?: () => Date;
 }
 
 function parseId(id: string): string {
@@ -35,10 +38,28 @@ function parseId(id: string): string {
 /** Workflows (API.md §5 Marketing; resource `config`): every role reads, admin and manager write. */
 export function createWorkflowService(deps: WorkflowServiceDeps) {
   const { db } = deps;
+  const now = deps.now ?? (() => new Date());
 
-  /** What the schema cannot see: condition shapes, webhook addresses, and that named users and campaigns exist. */
-  async function check(v: { conditions?: WorkflowDto['conditions'] | undefined; actions?: WorkflowAction[] | undefined }): Promise<void> {
-    const errors: FieldError[] = checkConditions(v.conditions);
+  /**
+   * What the schema cannot see: conditions (a filter for event triggers, segment rules for schedules),
+   * webhook addresses, and that named users and campaigns exist.
+   */
+  async function check(v: { trigger: WorkflowTrigger; conditions?: WorkflowDto['conditions'] | undefined; actions?: WorkflowAction[] | undefined }): Promise<void> {
+    const errors: FieldError[] = [];
+    if ('event' in v.trigger) {
+      const { filter, ...rest } = v.conditions ?? {};
+      errors.push(...Object.keys(rest).map((k) => ({ path: `conditions.${k}`, message: 'is not known here: an event trigger\'s conditions are {filter}' })));
+      errors.push(...checkConditions({ filter: filter as Record<string, Record<string, unknown>> | undefined }));
+    } else if (!v.conditions) {
+      errors.push({ path: 'conditions', message: 'a schedule needs rules selecting the contacts it runs for' });
+    } else {
+      try {
+        await deps.compileRules(v.conditions);
+      } catch (e) {
+        if (isAppError(e) && e.errors) errors.push(...e.errors.map((x) => ({ ...x, path: x.path.replace(/^rules/, 'conditions') })));
+        else throw e;
+      }
+    }
     const users: { at: string; id: string }[] = [];
     for (const [i, a] of (v.actions ?? []).entries()) {
       const p = a.params;
@@ -83,11 +104,13 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
     async create(ctx: RequestContext, raw: unknown): Promise<WorkflowDto> {
       assertCan(ctx.actor, 'config', 'write');
       const input = parseInput(WorkflowCreate, raw);
-      await check(input as { actions: WorkflowAction[] });
+      await check(input as { trigger: WorkflowTrigger; actions: WorkflowAction[] });
       const row = await inTransaction(db, async (tx) => {
         const created = await repo.insertWorkflow(tx, {
           name: input.name, description: input.description ?? null, enabled: input.enabled ?? true,
           trigger: input.trigger, conditions: input.conditions ?? null, actions: input.actions as WorkflowAction[],
+          // a schedule's first pass is at once; the runner sets each next one
+          nextRunAt: 'schedule' in input.trigger ? now() : null,
         });
         await written(tx, ctx, 'create', null, created);
         return created;
@@ -138,9 +161,9 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
     async update(ctx: RequestContext, id: string, raw: unknown, expectedVersion?: number): Promise<WorkflowDto> {
       assertCan(ctx.actor, 'config', 'write');
       const patch = parseInput(WorkflowPatch, raw);
-      await check(patch as { actions?: WorkflowAction[] });
       const row = await inTransaction(db, async (tx) => {
         const current = await lockLive(tx, id);
+        await check({ trigger: patch.trigger ?? current.trigger, conditions: patch.conditions !== undefined ? patch.conditions : current.conditions, actions: patch.actions as WorkflowAction[] | undefined });
         if (expectedVersion !== undefined && expectedVersion !== current.version) {
           throw new AppError('version_conflict', `The workflow is at version ${current.version}, not ${expectedVersion}`, {
             extensions: { current: toWorkflowDto(current) },
@@ -148,6 +171,7 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
         }
         const changes = applyPatch(toWorkflowDto(current) as unknown as Record<string, unknown>, patch, []) as Partial<WorkflowRow>;
         if (Object.keys(changes).length === 0) return current;
+        if (changes.trigger) changes.nextRunAt = 'schedule' in changes.trigger ? now() : null;
         const updated = await repo.updateWorkflow(tx, current.id, changes);
         await written(tx, ctx, 'update', current, updated);
         return updated;

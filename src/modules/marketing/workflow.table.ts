@@ -7,6 +7,9 @@ export const WORKFLOW_ACTION_TYPES = [
 ] as const;
 export type WorkflowActionType = (typeof WORKFLOW_ACTION_TYPES)[number];
 
+/** on an event of the change feed, or every N minutes for each contact the conditions (segment rules) select */
+export type WorkflowTrigger = { event: string } | { schedule: { everyMinutes: number } };
+
 export interface WorkflowAction {
   type: WorkflowActionType;
   params: Record<string, unknown>;
@@ -20,11 +23,17 @@ export const workflows = pgTable(
     name: text('name').notNull(),
     description: text('description'),
     enabled: boolean('enabled').notNull().default(true),
-    trigger: jsonb('trigger').$type<{ event: string }>().notNull(),
-    conditions: jsonb('conditions').$type<{ filter?: Record<string, Record<string, unknown>> } | null>(),
+    trigger: jsonb('trigger').$type<WorkflowTrigger>().notNull(),
+    /** a scheduled workflow's next pass (null for event triggers) */
+    nextRunAt: ts('next_run_at'),
+    /** event triggers: a filter over the event's record; schedule triggers: segment rules over contacts */
+    conditions: jsonb('conditions').$type<Record<string, unknown> | null>(),
     actions: jsonb('actions').$type<WorkflowAction[]>().notNull(),
   },
-  (t) => [index('workflows_created_idx').on(t.createdAt, t.id)],
+  (t) => [
+    index('workflows_created_idx').on(t.createdAt, t.id),
+    index('workflows_due_idx').on(t.nextRunAt).where(sql`${t.nextRunAt} IS NOT NULL AND ${t.enabled} AND ${t.deletedAt} IS NULL`),
+  ],
 );
 
 export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'interrupted'] as const;
@@ -48,7 +57,9 @@ export const workflowRuns = pgTable(
   {
     id: idColumn(),
     workflowId: uuid('workflow_id').notNull().references(() => workflows.id),
-    eventId: uuid('event_id').notNull(),
+    /** the triggering event; null for a scheduled pass (scheduledFor says which) */
+    eventId: uuid('event_id'),
+    scheduledFor: ts('scheduled_for'),
     eventType: text('event_type').notNull(),
     entityType: text('entity_type').notNull(),
     entityId: uuid('entity_id').notNull(),
@@ -63,6 +74,8 @@ export const workflowRuns = pgTable(
   },
   (t) => [
     uniqueIndex('workflow_runs_workflow_event_key').on(t.workflowId, t.eventId),
+    // a scheduled pass runs once per contact, whatever the number of processes
+    uniqueIndex('workflow_runs_scheduled_key').on(t.workflowId, t.scheduledFor, t.entityId).where(sql`${t.scheduledFor} IS NOT NULL`),
     index('workflow_runs_workflow_idx').on(t.workflowId, t.createdAt, t.id),
     index('workflow_runs_pending_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
   ],
