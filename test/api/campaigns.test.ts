@@ -101,6 +101,9 @@ t.test('an unsubscribe link works and the next campaign honours it', async (t) =
   const r = await h.request({ method: 'GET', url });
   t.equal(r.statusCode, 200, r.body);
   t.equal((await get(`/v1/contacts/${alice}`)).json().emailOptIn, false);
+  await marketing.services.attribute(db);
+  const spring = (await get(`/v1/campaigns?filter[name][eq]=Spring`)).json().data[0].id;
+  t.equal((await get(`/v1/campaigns/${spring}/stats`)).json().unsubscribed, 1, 'the unsubscribe counts for the campaign last mailed');
   const before = smtp.received.length;
   const id = await newCampaign('Summer');
   await post(`/v1/campaigns/${id}/send`, {});

@@ -9,13 +9,16 @@ import { parseInput } from '../../platform/errors/field-errors.js';
 import { emit } from '../../platform/events/outbox.js';
 import { linksOf } from './campaign-content.js';
 import { CampaignEventsIngest } from './campaign.schema.js';
-import { type CampaignEventRow, type EngagementType, campaignEvents } from './campaign.table.js';
+import { type CampaignEventRow, type EngagementType, campaignEvents, campaignRecipients } from './campaign.table.js';
 import { verifyTrackingToken } from './tracking-token.js';
 import * as repo from './campaign.repository.js';
 
 // Engagement with campaigns: opens and clicks seen through tracking links, events ingested from other
 // systems (an ESP's bounces, an ad platform's clicks), and conversions attributed to the last click.
 // Each is stored per recipient and announced on the change feed as `campaign.<type>`.
+
+/** how long after a campaign mail an unsubscribe is still counted as that campaign's */
+export const UNSUBSCRIBE_WINDOW_DAYS = 30;
 
 export interface EngagementDeps {
   db: Executor;
@@ -100,6 +103,24 @@ export function createEngagementService(deps: EngagementDeps) {
       if (errors.length) throw new AppError('invalid_reference', 'Some events name no live contact', { errors });
       const inserted = await record(ctx, rows);
       return { recorded: inserted.length, duplicates: rows.length - inserted.length };
+    },
+
+    /**
+     * A contact who unsubscribes (by a campaign's link or otherwise) counts as an unsubscribe of the
+     * campaign they were last mailed, within UNSUBSCRIBE_WINDOW_DAYS. Fed by `contact.unsubscribed` events.
+     */
+    async attributeUnsubscribe(tx: Executor, contactId: string, at: Date): Promise<boolean> {
+      const since = new Date(at.getTime() - UNSUBSCRIBE_WINDOW_DAYS * 86_400_000);
+      const [last] = await tx.select().from(campaignRecipients)
+        .where(and(eq(campaignRecipients.contactId, contactId), eq(campaignRecipients.status, 'sent'), gte(campaignRecipients.sentAt, since), lte(campaignRecipients.sentAt, at)))
+        .orderBy(desc(campaignRecipients.sentAt)).limit(1);
+      if (!last) return false;
+      const [already] = await tx.select({ id: campaignEvents.id }).from(campaignEvents)
+        .where(and(eq(campaignEvents.campaignId, last.campaignId), eq(campaignEvents.contactId, contactId), eq(campaignEvents.type, 'unsubscribed'))).limit(1);
+      if (already) return false;
+      const inserted = await repo.insertEvents(tx, [{ campaignId: last.campaignId, contactId, type: 'unsubscribed', source: 'system', occurredAt: at }]);
+      await announce(tx, systemContext('campaign-attribution'), inserted);
+      return true;
     },
 
     /**

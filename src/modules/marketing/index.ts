@@ -72,11 +72,16 @@ export function marketingModule({ config, db, customer, pipeline, service, users
   graphql.push({ resolvers: campaignResolvers(campaigns, engagement), loaders: campaignLoaders(segments, campaigns) });
   // every process sends: recipients are claimed one by one (SKIP LOCKED), at CAMPAIGN_SEND_RATE each
   if (mailer.configured) workers.push({ name: 'campaign sender', intervalMs: SENDER_INTERVAL_MS, run: (x) => sender.drain(x) });
-  // orders paid after a click become that campaign's conversions (a feed consumer: once per order, none lost)
-  const attribute = (x: Executor) => consumeFeed(x, 'campaign-conversions', { types: ['order.created', 'order.updated'] }, async (tx, evs) => {
-    for (const e of evs) if (e.data.after) await engagement.attributeOrder(tx, e.data.after as Parameters<typeof engagement.attributeOrder>[1]);
+  // orders paid after a click become that campaign's conversions, and unsubscribes count for the campaign
+  // last mailed (a feed consumer: each event once, none lost)
+  const types = ['order.created', 'order.updated', 'contact.unsubscribed'];
+  const attribute = (x: Executor) => consumeFeed(x, 'campaign-attribution', { types }, async (tx, evs) => {
+    for (const e of evs) {
+      if (e.type === 'contact.unsubscribed') await engagement.attributeUnsubscribe(tx, e.entityId, e.occurredAt);
+      else if (e.data.after) await engagement.attributeOrder(tx, e.data.after as Parameters<typeof engagement.attributeOrder>[1]);
+    }
   });
-  workers.push({ name: 'campaign conversions', intervalMs: 2000, run: attribute });
+  workers.push({ name: 'campaign attribution', intervalMs: 2000, run: attribute });
   customer.timeline.addSource(campaignTimelineSource);
   customer.merge.registerLinkMover('contact', moveCampaignLinks);
   customer.gdpr.addPart(campaignGdprPart);

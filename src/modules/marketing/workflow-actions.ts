@@ -138,7 +138,8 @@ export function createActions(deps: ActionDeps) {
         html: renderContent(p.content, person, { unsubscribeUrl, clickUrl: (link) => link }),
         headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'X-CRM-Workflow-Id': i.run.workflowId },
       });
-      return ok(a, `sent to ${String(contact.email)} (${info.messageId})`, contact.id);
+      // the detail names the message, not the address: run logs are not erased with the person (GDPR)
+      return ok(a, `sent (${info.messageId})`, contact.id);
     },
 
     async call_webhook(a, i) {
