@@ -2,8 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import { systemContext } from '../../platform/auth/actor.js';
-import { recordAudit } from '../../platform/audit/audit.js';
-import { emit } from '../../platform/events/outbox.js';
+import { recordChange } from '../../platform/events/record-change.js';
 import { contacts } from '../customer/contact.table.js';
 import { renderContent, renderSubject } from './campaign-content.js';
 import { toCampaignDto } from './campaign.schema.js';
@@ -91,11 +90,7 @@ export function createCampaignSender(deps: CampaignSenderDeps) {
       for (const after of await repo.finishSent(tx, now())) {
         const ctx = systemContext('campaign-sender');
         const before = { ...toCampaignDto(after), status: 'sending' as const, sentAt: null, version: after.version - 1 };
-        await recordAudit(tx, ctx, { action: 'update', entityType: 'campaign', entityId: after.id, before, after: toCampaignDto(after) });
-        await emit(tx, ctx, [
-          { type: 'campaign.updated', entityType: 'campaign', entityId: after.id, before, after: toCampaignDto(after) },
-          { type: 'campaign.sent', entityType: 'campaign', entityId: after.id, before, after: toCampaignDto(after) },
-        ]);
+        await recordChange(tx, ctx, { entityType: 'campaign', action: 'update', entityId: after.id, before, after: toCampaignDto(after), domainEvent: 'sent' });
       }
     });
   }

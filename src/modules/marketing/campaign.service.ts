@@ -5,8 +5,7 @@ import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, assertManagerial, assertOwnershipAssignable } from '../../platform/auth/permissions.js';
 import { AppError, type FieldError, notFound, validationFailed } from '../../platform/errors/app-error.js';
 import { parseInput } from '../../platform/errors/field-errors.js';
-import { recordAudit } from '../../platform/audit/audit.js';
-import { emit } from '../../platform/events/outbox.js';
+import { recordChange } from '../../platform/events/record-change.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
 import type { ParsedListQuery } from '../../platform/http/list-query.js';
 import { applyPatch } from '../../platform/http/merge-patch.js';
@@ -58,15 +57,8 @@ export function createCampaignService(deps: CampaignServiceDeps) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function written(tx: Executor, ctx: RequestContext, action: string, before: CampaignRow | null, after: CampaignRow, domain?: string) {
-    const b = before ? toCampaignDto(before) : null;
-    const a = toCampaignDto(after);
-    await recordAudit(tx, ctx, { action, entityType: ENTITY, entityId: after.id, before: b, after: a });
-    const type = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored' }[action] ?? action;
-    const events = [{ type: `${ENTITY}.${type}`, entityType: ENTITY, entityId: after.id, before: b, after: a }];
-    if (domain) events.push({ type: `${ENTITY}.${domain}`, entityType: ENTITY, entityId: after.id, before: b, after: a });
-    await emit(tx, ctx, events);
-  }
+  const written = (tx: Executor, ctx: RequestContext, action: string, before: CampaignRow | null, after: CampaignRow, domainEvent?: string) =>
+    recordChange(tx, ctx, { entityType: ENTITY, action, entityId: after.id, before: before ? toCampaignDto(before) : null, after: toCampaignDto(after), domainEvent });
 
   async function checkContent(v: { subject?: string | null | undefined; content?: string | null | undefined; budget?: string | null | undefined; spend?: string | null | undefined; currency?: string | null | undefined }) {
     const spec = await deps.contacts.filterSpec();

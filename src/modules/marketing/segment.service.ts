@@ -6,8 +6,7 @@ import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, assertManagerial, assertOwnershipAssignable } from '../../platform/auth/permissions.js';
 import { AppError, notFound, validationFailed } from '../../platform/errors/app-error.js';
 import { parseInput } from '../../platform/errors/field-errors.js';
-import { recordAudit } from '../../platform/audit/audit.js';
-import { emit } from '../../platform/events/outbox.js';
+import { recordChange } from '../../platform/events/record-change.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
 import type { ParsedListQuery } from '../../platform/http/list-query.js';
 import { applyPatch } from '../../platform/http/merge-patch.js';
@@ -37,13 +36,8 @@ export function createSegmentService({ db, contacts }: SegmentServiceDeps) {
   /** Rules compiled now (custom fields change): validation errors point into `rules`. */
   const compile = async (rules: SegmentRules): Promise<SQL> => compileRules(rules, await contacts.filterSpec());
 
-  async function written(tx: Executor, ctx: RequestContext, action: string, before: SegmentRow | null, after: SegmentRow) {
-    const b = before ? toSegmentDto(before) : null;
-    const a = toSegmentDto(after);
-    await recordAudit(tx, ctx, { action, entityType: ENTITY, entityId: after.id, before: b, after: a });
-    const type = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored' }[action] ?? action;
-    await emit(tx, ctx, { type: `${ENTITY}.${type}`, entityType: ENTITY, entityId: after.id, before: b, after: a });
-  }
+  const written = (tx: Executor, ctx: RequestContext, action: string, before: SegmentRow | null, after: SegmentRow) =>
+    recordChange(tx, ctx, { entityType: ENTITY, action, entityId: after.id, before: before ? toSegmentDto(before) : null, after: toSegmentDto(after) });
 
   async function lockLive(tx: Executor, id: string): Promise<SegmentRow> {
     const row = await repo.lockSegment(tx, parseId(id));

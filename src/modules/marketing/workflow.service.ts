@@ -5,8 +5,7 @@ import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, assertManagerial } from '../../platform/auth/permissions.js';
 import { AppError, type FieldError, isAppError, notFound, validationFailed } from '../../platform/errors/app-error.js';
 import { parseInput } from '../../platform/errors/field-errors.js';
-import { recordAudit } from '../../platform/audit/audit.js';
-import { emit } from '../../platform/events/outbox.js';
+import { recordChange } from '../../platform/events/record-change.js';
 import { compileFilter, compileList, DEFAULT_LIMIT, MAX_LIMIT, toPage, type Page } from '../../platform/http/collection.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import type { ParsedListQuery } from '../../platform/http/list-query.js';
@@ -80,13 +79,8 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
     if (errors.length) throw validationFailed(errors, 'The workflow is not valid');
   }
 
-  async function written(tx: Executor, ctx: RequestContext, action: string, before: WorkflowRow | null, after: WorkflowRow) {
-    const b = before ? toWorkflowDto(before) : null;
-    const a = toWorkflowDto(after);
-    await recordAudit(tx, ctx, { action, entityType: ENTITY, entityId: after.id, before: b, after: a });
-    const type = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored' }[action] ?? action;
-    await emit(tx, ctx, { type: `${ENTITY}.${type}`, entityType: ENTITY, entityId: after.id, before: b, after: a });
-  }
+  const written = (tx: Executor, ctx: RequestContext, action: string, before: WorkflowRow | null, after: WorkflowRow) =>
+    recordChange(tx, ctx, { entityType: ENTITY, action, entityId: after.id, before: before ? toWorkflowDto(before) : null, after: toWorkflowDto(after) });
 
   async function lockLive(tx: Executor, id: string): Promise<WorkflowRow> {
     const row = await repo.lockWorkflow(tx, parseId(id));
