@@ -60,14 +60,14 @@ export function createModules(o: {
   const customer = customerModule({ config: o.config, db: o.db, users: identity.services.users });
   const pipeline = pipelineModule({ config: o.config, db: o.db, users: identity.services.users, customer: customer.services });
   const service = serviceModule({ config: o.config, db: o.db, users: identity.services.users, customer: customer.services });
-  const integration = integrationModule({
-    config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services,
-  });
   const marketing = marketingModule({
     config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services, users: identity.services.users,
   });
+  const integration = integrationModule({
+    config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services, marketing: marketing.services,
+  });
   const analytics = analyticsModule({ config: o.config, db: o.db });
-  const all: Module[] = [identity, customer, pipeline, service, integration, marketing, analytics];
+  const all: Module[] = [identity, customer, pipeline, service, marketing, integration, analytics];
   return { identity, marketing, all };
 }
 

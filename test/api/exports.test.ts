@@ -200,7 +200,10 @@ t.test('roles: whoever may read the collection; 403 otherwise; 401 without a tok
   });
   await send('POST', '/v1/feedback', admin, { type: 'nps', score: 9, contactId: contact.id });
   await send('POST', '/v1/tickets', admin, { subject: `Broken lamp ${tag}`, requesterId: contact.id, priority: 'high' });
-  const all = ['contacts', 'companies', 'activities', 'leads', 'deals', 'orders', 'feedback', 'tickets'];
+  await send('POST', '/v1/segments', admin, { name: `Export ${tag}`, rules: { filter: { tags: { eq: 'vip' } } } });
+  await send('POST', '/v1/campaigns', admin, { name: `Export ${tag}`, channel: 'ads', spend: '10.00', currency: 'USD' });
+  await send('POST', '/v1/workflows', admin, { name: `Export ${tag}`, enabled: false, trigger: { event: 'contact.created' }, actions: [{ type: 'add_tag', params: { tag: 'x' } }] });
+  const all = ['contacts', 'companies', 'activities', 'leads', 'deals', 'orders', 'feedback', 'tickets', 'segments', 'campaigns', 'workflows'];
   for (const c of all) {
     for (const format of ['csv', 'ndjson']) {
       const res = await get(`/v1/${c}/export?format=${format}`);
@@ -225,6 +228,10 @@ t.test('roles: whoever may read the collection; 403 otherwise; 401 without a tok
   t.equal((await get('/v1/deals/export', marketing)).statusCode, 200);
   t.equal((await get('/v1/tickets/export', marketing)).statusCode, 403, 'marketing: no tickets');
   t.equal((await get('/v1/tickets/export', support)).statusCode, 200, 'support reads tickets');
+  t.equal((await get('/v1/campaigns/export', support)).statusCode, 403, 'support: no campaigns');
+  t.equal((await get('/v1/workflows/export', support)).statusCode, 200, 'workflows are configuration: every role reads');
+  const campaigns = ndjsonOf((await get(`/v1/campaigns/export?format=ndjson&filter[name][eq]=${encodeURIComponent(`Export ${tag}`)}`, marketing)).body);
+  t.match(campaigns, [{ name: `Export ${tag}`, channel: 'ads', spend: '10.00', currency: 'USD', status: 'draft' }]);
   for (const c of all) t.equal((await get(`/v1/${c}/export`, viewer)).statusCode, 200, `viewer ${c}`);
   t.equal((await get('/v1/orders/export', h.user('manager'))).statusCode, 200);
 });

@@ -34,10 +34,8 @@ type Who = ReturnType<typeof h.user>;
 // The worker as the server runs it (registered by the integration module), and a service of our own
 // for passes with test options (a crash after one chunk).
 const { all } = createModules({ config: h.config, db, signAccessToken: (c) => h.app.jwt.sign(c) });
-const [, customer, pipeline, , integration] = all as unknown as [
-  unknown, { services: CustomerServices }, { services: PipelineServices }, unknown, { workers: { name: string; run: (x: Executor) => Promise<number> }[] },
-];
-const worker = integration.workers.find((w) => w.name === 'imports');
+const [, customer, pipeline] = all as unknown as [unknown, { services: CustomerServices }, { services: PipelineServices }];
+const worker = all.flatMap((m) => m.workers ?? []).find((w) => w.name === 'imports');
 const imports = createImportService({ db, customer: customer.services, pipeline: pipeline.services });
 async function drain() {
   while ((await worker!.run(db)) > 0);

@@ -149,6 +149,7 @@ t.test('429 with Retry-After is honoured; a redirect is not followed; a hung rec
   [d] = await deliveries(hook.id);
   t.match(d, { status: 'failed', lastStatusCode: 302, lastError: /redirects are not followed/ });
   t.equal(rx.got.length, 2, 'the redirect target was not requested');
+  t.equal(rx.got[0]?.headers['x-crm-event-id'], rx.got[1]?.headers['x-crm-event-id'], 'the same X-CRM-Event-Id after the 429');
   await remove(hook.id);
 
   const slow = await receiver(() => 'hang');

@@ -7,6 +7,10 @@ import {
   Deal, Lead, dealFieldNames, dealFilterable, dealSortable, leadFieldNames, leadFilterable, leadSortable, type PipelineServices,
 } from '../pipeline/index.js';
 import { Ticket, ticketFieldNames, ticketFilterable, ticketSortable, type ServiceServices } from '../service/index.js';
+import {
+  Campaign, Segment, Workflow, campaignFieldNames, campaignFilterable, campaignSortable, segmentFieldNames, segmentFilterable,
+  segmentSortable, workflowFieldNames, workflowFilterable, workflowSortable, type MarketingServices,
+} from '../marketing/index.js';
 import type { ExportCollection } from './export.service.js';
 
 // The collections that have GET /v1/<collection>/export: each one's list, DTO, fields and query
@@ -15,7 +19,7 @@ import type { ExportCollection } from './export.service.js';
 
 const RELEVANCE = 'relevance (only with q, and then the default)';
 
-export function exportCollections(customer: CustomerServices, pipeline: PipelineServices, service: ServiceServices): ExportCollection[] {
+export function exportCollections(customer: CustomerServices, pipeline: PipelineServices, service: ServiceServices, marketing: MarketingServices): ExportCollection[] {
   return [
     {
       name: 'contacts', dto: Contact, fieldNames: contactFieldNames, customEntity: 'contact',
@@ -56,6 +60,21 @@ export function exportCollections(customer: CustomerServices, pipeline: Pipeline
       name: 'tickets', dto: Ticket, fieldNames: ticketFieldNames, customEntity: 'ticket',
       query: { sortable: [...ticketSortable, RELEVANCE], filterable: ticketFilterable, search: true },
       list: (ctx, q) => service.tickets.list(ctx, q),
+    },
+    {
+      name: 'segments', dto: Segment, fieldNames: segmentFieldNames,
+      query: { sortable: segmentSortable, filterable: segmentFilterable },
+      list: (ctx, q) => marketing.segments.list(ctx, q),
+    },
+    {
+      name: 'campaigns', dto: Campaign, fieldNames: campaignFieldNames,
+      query: { sortable: campaignSortable, filterable: campaignFilterable },
+      list: (ctx, q) => marketing.campaigns.list(ctx, q),
+    },
+    {
+      name: 'workflows', dto: Workflow, fieldNames: workflowFieldNames,
+      query: { sortable: workflowSortable, filterable: workflowFilterable },
+      list: (ctx, q) => marketing.workflows.list(ctx, q),
     },
   ];
 }

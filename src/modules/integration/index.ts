@@ -22,6 +22,7 @@ import { exportCollections } from './export.collections.js';
 import type { CustomerServices } from '../customer/index.js';
 import type { PipelineServices } from '../pipeline/index.js';
 import type { ServiceServices } from '../service/index.js';
+import type { MarketingServices } from '../marketing/index.js';
 
 // What other modules may use: event type patterns (workflow triggers) and the guarded HTTP POST (workflow webhooks)
 export { EventPattern, matchesType, toTypeFilter } from './feed.schema.js';
@@ -35,13 +36,15 @@ export interface IntegrationModuleDeps {
   customer: CustomerServices;
   pipeline: PipelineServices;
   service: ServiceServices;
+  /** segments, campaigns and workflows are exported too */
+  marketing: MarketingServices;
 }
 
 /**
  * The integration module's face (API.md §5 "Integration"): the change feed over the outbox, and
  * webhooks that deliver it, signed, with retries. Each part adds its routes, GraphQL and workers below.
  */
-export function integrationModule({ config, db, customer, pipeline, service }: IntegrationModuleDeps) {
+export function integrationModule({ config, db, customer, pipeline, service, marketing }: IntegrationModuleDeps) {
   const routes: FastifyPluginAsync[] = [];
   const graphql: GraphqlModule[] = [];
   const workers: ModuleWorker[] = [];
@@ -75,7 +78,7 @@ export function integrationModule({ config, db, customer, pipeline, service }: I
   // ---- exports (export.*) ----
   // REST only (a streamed download); each collection's list, scope and filters come from its own module
   const exports = createExportService({ customFields: customer.customFields });
-  routes.push(async (app) => app.register(exportRoutes, { exports, collections: exportCollections(customer, pipeline, service) }));
+  routes.push(async (app) => app.register(exportRoutes, { exports, collections: exportCollections(customer, pipeline, service, marketing) }));
 
   // ---- live changes: GraphQL subscriptions fed by the outbox (subscription.*) ----
   const live = createLiveChanges({ db });

@@ -28,6 +28,12 @@ import { trackingKey } from './tracking-token.js';
 import { trackingRoutes } from './tracking.routes.js';
 
 export type MarketingServices = ReturnType<typeof marketingModule>['services'];
+export { Segment, segmentFieldNames } from './segment.schema.js';
+export { segmentFilterable, segmentSortable } from './segment.repository.js';
+export { Campaign, campaignFieldNames } from './campaign.schema.js';
+export { campaignFilterable, campaignSortable } from './campaign.repository.js';
+export { Workflow, workflowFieldNames } from './workflow.schema.js';
+export { workflowFilterable, workflowSortable } from './workflow.repository.js';
 
 export interface MarketingModuleDeps {
   config: Config;
