@@ -47,6 +47,8 @@ async function linksOf(ids: string[]) {
     deals: await n(sql`SELECT count(DISTINCT deal_id)::int AS n FROM deal_contacts WHERE contact_id IN (${list(ids)})`),
     leads: await n(sql`SELECT count(*)::int AS n FROM leads WHERE converted_contact_id IN (${list(ids)})`),
     externalIds: await n(sql`SELECT count(*)::int AS n FROM external_ids WHERE entity_type = 'contact' AND entity_id IN (${list(ids)})`),
+    tickets: await n(sql`SELECT count(*)::int AS n FROM tickets WHERE requester_id IN (${list(ids)})`),
+    campaignEvents: await n(sql`SELECT count(*)::int AS n FROM campaign_events WHERE contact_id IN (${list(ids)})`),
   };
 }
 
@@ -81,8 +83,16 @@ t.test('acceptance: a merge moves ten kinds of links and loses none', async (t) 
   const conversion = (await send('POST', `/v1/leads/${lead.id}/convert`, { pipelineId: pipeline.id })).json();
   t.equal(conversion.contact.id, d2.id, 'the lead converted into the second duplicate (same email)');
 
+  await created('/v1/tickets', { subject: `Help ${u}`, requesterId: d1.id });
+  const campaign = await created('/v1/campaigns', { name: `Ads ${u}`, channel: 'ads' });
+  const engaged = await send('POST', `/v1/campaigns/${campaign.id}/events`, { events: [{ type: 'clicked', contactId: d2.id }, { type: 'opened', contactId: d1.id }] });
+  t.equal(engaged.statusCode, 200, engaged.body);
+
   const before = await linksOf(all);
-  t.same(before, { activities: 4, orders: 2, orderLines: 3, loyaltyTransactions: 4, loyaltyBalance: 130, feedback: 2, deals: 4, leads: 1, externalIds: 4 });
+  t.same(before, {
+    activities: 4, orders: 2, orderLines: 3, loyaltyTransactions: 4, loyaltyBalance: 130, feedback: 2, deals: 4, leads: 1, externalIds: 4,
+    tickets: 1, campaignEvents: 2,
+  });
 
   const res = await mergeContacts({ primaryId: p.id, duplicateIds: [d1.id, d2.id] });
   t.equal(res.statusCode, 200, res.body);
@@ -99,7 +109,9 @@ t.test('acceptance: a merge moves ten kinds of links and loses none', async (t) 
 
   const after = await linksOf([p.id]);
   t.same({ ...after, externalIds: after.externalIds + 1 }, before, 'every link is on the primary; only the clashing external id is dropped');
-  t.same(await linksOf([d1.id, d2.id]), { activities: 0, orders: 0, orderLines: 0, loyaltyTransactions: 0, loyaltyBalance: 0, feedback: 0, deals: 0, leads: 0, externalIds: 0 });
+  t.same(await linksOf([d1.id, d2.id]), {
+    activities: 0, orders: 0, orderLines: 0, loyaltyTransactions: 0, loyaltyBalance: 0, feedback: 0, deals: 0, leads: 0, externalIds: 0, tickets: 0, campaignEvents: 0,
+  });
 
   const order = (await send('GET', `/v1/orders/${order1.id}`)).json();
   t.equal(order.contactId, p.id);
@@ -125,7 +137,7 @@ t.test('acceptance: a merge moves ten kinds of links and loses none', async (t) 
   const [event] = await rows<{ data: { after: Record<string, unknown> } }>(sql`SELECT data FROM events WHERE type = 'contact.merged' AND entity_id = ${p.id}`);
   t.same(event?.data.after, {
     primaryId: p.id, duplicateIds: [d1.id, d2.id],
-    moved: { activities: 3, orders: 2, feedback: 2, loyaltyTransactions: 3, loyaltyPoints: 120, dealContacts: 4, leads: 1, externalIds: 2, customValues: 1, tags: 2, tickets: 0, ticketComments: 0, campaignEvents: 0, campaignRecipients: 0 },
+    moved: { activities: 3, orders: 2, feedback: 2, loyaltyTransactions: 3, loyaltyPoints: 120, dealContacts: 4, leads: 1, externalIds: 2, customValues: 1, tags: 2, tickets: 1, ticketComments: 0, campaignEvents: 2, campaignRecipients: 0 },
   }, 'contact.merged says what moved');
   const audit = await rows<{ action: string; entity_type: string; entity_id: string; after: Record<string, unknown> }>(sql`
     SELECT action, entity_type, entity_id, after FROM audit_logs WHERE request_id = (SELECT request_id FROM events WHERE type = 'contact.merged' AND entity_id = ${p.id})`);
