@@ -8,10 +8,16 @@ import { createTestDatabase } from '../helpers/database.js';
 // No N+1: the 360 view and a contacts list with include=company,owner (REST) or company { } owner { }
 // (GraphQL) run the same number of SQL statements whatever the page size or the amount of data.
 // Statements are counted at the driver (test/helpers/statements.ts).
-
+//
+// Lists (and the 360's convertedLeads, a leads list) compile their filters with the entity's custom-field
+// definitions, which each process caches for 2 s of wall-clock time (custom-field.service.ts). Whether a
+// run refills that cache depends on how long the previous one took, not on how many items it returns:
+// on a loaded machine a run paid one statement more than the next (17 vs 18). So that lookup is counted
+// apart (`ignored`), and bounded to one per run: one query per entity, never one per row.
 
 const db = await createTestDatabase();
-const count = countStatements(db.database);
+const isDefinitionsLookup = (sql: string) => sql.includes('from "custom_fields"');
+const count = countStatements(db.database, { ignore: isDefinitionsLookup });
 const counter = { take: count };
 const h = await startTestApp({ db });
 t.teardown(async () => {
@@ -64,21 +70,11 @@ async function contactWith(n: number): Promise<string> {
 const few = await contactWith(2);
 const many = await contactWith(20);
 
-/**
- * The fewer statements of two runs: the custom-field definitions cache (2 s) may expire between runs
- * on a loaded machine and refill once, which is not a statement per row.
- */
-async function leastOf<T>(run: () => Promise<{ result: T; statements: number }>) {
-  const a = await run();
-  const b = await run();
-  return a.statements <= b.statements ? a : b;
-}
-
 async function restList(limit: number) {
-  return leastOf(() => counter.take(async () => {
+  return counter.take(async () => {
     const res = await h.request({ method: 'GET', url: `/v1/contacts?limit=${limit}&filter[tags][eq]=${tag}&include=company,owner`, headers: admin.auth });
     return res.json() as { data: { company: { name: string } | null; owner: { name: string } | null }[] };
-  }));
+  });
 }
 
 t.test('REST contacts with include=company,owner: same statement count for 5 and 50 rows', async (t) => {
@@ -91,14 +87,15 @@ t.test('REST contacts with include=company,owner: same statement count for 5 and
   t.equal(new Set(large.result.data.map((c) => c.company?.name)).size, SIZE, 'fifty distinct companies');
   t.ok(small.statements > 0, `the counter sees statements (${small.statements})`);
   t.equal(large.statements, small.statements, `50 rows: ${large.statements} statements, 5 rows: ${small.statements}`);
-  t.ok(large.statements <= 5, 'list + companies + owners (+ custom-field definitions)');
+  t.ok(large.ignored <= 1 && small.ignored <= 1, `custom-field definitions looked up at most once a run (${small.ignored}, ${large.ignored}), never once a row`);
+  t.ok(large.statements <= 5, 'list + companies + owners (the definitions lookup is counted apart)');
 });
 
 const LIST = `query($first: Int, $tag: String) { contacts(first: $first, filter: { tags: { eq: $tag } }) {
   edges { node { id company { name } owner { name } } } } }`;
 
 async function gqlList(first: number) {
-  return leastOf(() => counter.take(async () => (await h.gql(admin, LIST, { first, tag })).body));
+  return counter.take(async () => (await h.gql(admin, LIST, { first, tag })).body);
 }
 
 t.test('GraphQL contacts { company { name } owner { name } }: same statement count for 5 and 50 rows', async (t) => {
@@ -112,7 +109,8 @@ t.test('GraphQL contacts { company { name } owner { name } }: same statement cou
   t.equal(small.result.data?.contacts.edges.length, 5);
   t.ok(small.statements > 0);
   t.equal(large.statements, small.statements, `50 nodes: ${large.statements} statements, 5 nodes: ${small.statements}`);
-  t.ok(large.statements <= 5, 'list + companies + owners (+ custom-field definitions)');
+  t.ok(large.ignored <= 1 && small.ignored <= 1, `custom-field definitions looked up at most once a run (${small.ignored}, ${large.ignored}), never once a row`);
+  t.ok(large.statements <= 5, 'list + companies + owners (the definitions lookup is counted apart)');
 });
 
 
@@ -129,6 +127,7 @@ t.test('REST 360: the same statement count for a contact with 2 or 20 activities
   t.match(b.result.company, { name: /^QC Company/ });
   t.ok(a.statements > 0);
   t.equal(b.statements, a.statements, `20+20+20: ${b.statements} statements, 2+2+2: ${a.statements}`);
+  t.ok(b.ignored <= 1 && a.ignored <= 1, `custom-field definitions looked up at most once a run (${a.ignored}, ${b.ignored}), never once a row`);
   t.ok(b.statements <= 9, 'contact, company, recent activities, open tasks, open deals, converted leads, orders with lifetime value and loyalty, last NPS, open tickets');
 });
 
@@ -154,6 +153,7 @@ t.test('GraphQL contact360 with nested owners and deals: the same statement coun
   t.equal(new Set(v.openTasks.map((x: { owner: { name: string } }) => x.owner.name)).size, 20, 'twenty distinct task owners');
   t.ok(a.statements > 0);
   t.equal(b.statements, a.statements, `20+20: ${b.statements} statements, 2+2: ${a.statements}`);
+  t.ok(b.ignored <= 1 && a.ignored <= 1, `custom-field definitions looked up at most once a run (${a.ignored}, ${b.ignored}), never once a row`);
 });
 
 t.test('a timeline page is one statement (the UNION ALL), whatever its size', async (t) => {

@@ -12,14 +12,17 @@ import type { Database } from '../../src/platform/db/client.js';
 // pg_stat_statements would count on the server, but it is not available on every test server.
 // Install it before building the app on the database.
 
-export type StatementCounter = <T>(fn: () => Promise<T>) => Promise<{ result: T; statements: number }>;
+/** `ignored`: the statements `ignore` matched, kept apart so a test can still bound them. */
+export type StatementCounter = <T>(fn: () => Promise<T>) => Promise<{ result: T; statements: number; ignored: number }>;
 
 /** `ignore`: statements not to count, by their SQL text (e.g. a cached lookup that may refill any time). */
 export function countStatements(database: Database, o: { ignore?: (sql: string) => boolean } = {}): StatementCounter {
   let n = 0;
+  let skipped = 0;
   const count = (first: unknown) => {
     const text = typeof first === 'string' ? first : (first as { text?: string } | undefined)?.text ?? '';
-    if (!o.ignore?.(text)) n++;
+    if (o.ignore?.(text)) skipped++;
+    else n++;
   };
   const client = (database.db as unknown as { $client: unknown }).$client;
   if (database.kind === 'postgres') {
@@ -42,7 +45,8 @@ export function countStatements(database: Database, o: { ignore?: (sql: string) 
   }
   return async (fn) => {
     const start = n;
+    const skippedBefore = skipped;
     const result = await fn();
-    return { result, statements: n - start };
+    return { result, statements: n - start, ignored: skipped - skippedBefore };
   };
 }
