@@ -9,7 +9,9 @@ import { createTestDatabase } from '../helpers/database.js';
 // one statement per relation whatever the page size, history, and batches.
 
 const database = await createTestDatabase();
-const measure = countStatements(database.database);
+// the deal custom-field definitions (a 2 s per-process cache) may refill in either run, whatever its
+// size (see query-count.test.ts): counted apart, and at most once a run
+const measure = countStatements(database.database, { ignore: (sql) => sql.includes('from "custom_fields"') });
 const h = await startTestApp({ db: database });
 t.teardown(async () => {
   await h.close();
@@ -134,6 +136,7 @@ t.test('relations resolve through loaders: the same statement count for 2 and 8 
     pipeline: { name: 'GQL', stages: [{ name: 'Open', kind: 'open' }, { name: 'Won' }, { name: 'Lost' }] }, stage: { name: 'Open', kind: 'open' },
   });
   t.equal(large.statements, small.statements, `8 deals: ${large.statements} statements, 2 deals: ${small.statements}`);
+  t.ok(small.ignored <= 1 && large.ignored <= 1, `custom-field definitions looked up at most once a run (${small.ignored}, ${large.ignored})`);
 
   const back = await gql('query($c: ID!, $k: ID!) { contact(id: $c) { deals { name } } company(id: $k) { deals { name } } }', { c: contact.id, k: company.id });
   t.same(back.errors, []);

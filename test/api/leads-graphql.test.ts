@@ -8,7 +8,9 @@ import { createTestDatabase } from '../helpers/database.js';
 // so a page of leads with their owners costs the same statements whatever its size.
 
 const database = await createTestDatabase();
-const statementsOf = countStatements(database.database);
+// the lead custom-field definitions (a 2 s per-process cache) may refill in either run, whatever its
+// size (see query-count.test.ts): counted apart, and at most once a run
+const statementsOf = countStatements(database.database, { ignore: (sql) => sql.includes('from "custom_fields"') });
 const h = await startTestApp({ db: database });
 t.teardown(async () => {
   await h.close();
@@ -113,10 +115,11 @@ t.test('Lead.owner through a loader: the same statements for 2 leads as for 12',
   for (let i = 0; i < 12; i++) await create({ firstName: `Owned${i}`, lastName: `${tag}-own` }, owner);
   const QUERY = `query($first: Int, $f: LeadFilter) { leads(first: $first, filter: $f) { edges { node { id owner { name email } convertedContact { id } convertedCompany { id } convertedDeal { id } } } } }`;
   let page: { data: Record<string, any> | null } = { data: null };
-  const small = (await statementsOf(async () => { page = await gql(QUERY, { first: 2, f: { lastName: { eq: `${tag}-own` } } }); })).statements;
+  const small = await statementsOf(async () => { page = await gql(QUERY, { first: 2, f: { lastName: { eq: `${tag}-own` } } }); });
   t.same(page.data?.leads.edges[0].node.owner, { name: 'Owner Person', email: `owner.${tag}@example.com` });
-  const large = (await statementsOf(async () => { page = await gql(QUERY, { first: 12, f: { lastName: { eq: `${tag}-own` } } }); })).statements;
+  const large = await statementsOf(async () => { page = await gql(QUERY, { first: 12, f: { lastName: { eq: `${tag}-own` } } }); });
   t.equal(page.data?.leads.edges.length, 12);
   t.ok(page.data?.leads.edges.every((e: { node: { owner: { name: string } } }) => e.node.owner.name === 'Owner Person'));
-  t.equal(large, small, `no N+1: ${small} statements either way`);
+  t.equal(large.statements, small.statements, `no N+1: ${small.statements} statements either way`);
+  t.ok(small.ignored <= 1 && large.ignored <= 1, `custom-field definitions looked up at most once a run (${small.ignored}, ${large.ignored})`);
 });
