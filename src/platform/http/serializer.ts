@@ -28,8 +28,18 @@ export function toSerializableJsonSchema(schema: z.ZodType): Json {
   return relax(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any', target: 'draft-7' })) as Json;
 }
 
-/** A Fastify serializerCompiler: zod schema → fast-json-stringify function. */
+// Fastify asks for a serializer per route and status code: ~800 requests for ~80 distinct schemas
+// (one entity schema answers its GET, PATCH, POST, restore, …). Compiling each schema once cut
+// buildApp from ~1.4 s to ~0.45 s; serializers are pure functions of their schema, so sharing is safe.
+const compiled = new WeakMap<z.ZodType, (data: unknown) => string>();
+
+/** A Fastify serializerCompiler: zod schema → fast-json-stringify function (one per schema). */
 export function zodFastSerializerCompiler({ schema }: { schema: unknown }): (data: unknown) => string {
-  if (schema instanceof z.ZodType) return fastJson(toSerializableJsonSchema(schema) as never) as (d: unknown) => string;
-  return (data) => JSON.stringify(data);
+  if (!(schema instanceof z.ZodType)) return (data) => JSON.stringify(data);
+  let serialize = compiled.get(schema);
+  if (!serialize) {
+    serialize = fastJson(toSerializableJsonSchema(schema) as never) as (d: unknown) => string;
+    compiled.set(schema, serialize);
+  }
+  return serialize;
 }
