@@ -8,6 +8,7 @@ import { connectPostgres } from '../../src/platform/db/client.js';
 import { isDatabaseUnavailable } from '../../src/platform/db/errors.js';
 import { testConfig } from '../helpers/app.js';
 import { type TestDatabase, createTestDatabase } from '../helpers/database.js';
+import { settlesWithin } from '../helpers/settles.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { servePglite } from '../helpers/pglite-wire.js';
 
@@ -275,7 +276,7 @@ t.test('a database outage under load answers 503 + Retry-After, never 500, and r
   t.equal(database.stats().waiting, 0, 'nobody waits for a connection');
   t.equal(database.stats().total - database.stats().idle, 0, 'no pool client left checked out by the outage');
   poolEnded = true;
-  const ended = await Promise.race([database.close().then(() => true), sleep(5_000).then(() => false)]);
+  const ended = await settlesWithin(database.close(), 5_000);
   t.ok(ended, 'the pool ends after the outage (pool.end resolved)');
 });
 
@@ -300,6 +301,6 @@ t.test('a transaction whose BEGIN meets a dead connection gives its client back'
   await proxy.start();
   const r = await database.db.transaction(async (tx) => tx.execute(sql`SELECT 1 AS one`));
   t.same((r as unknown as { rows: unknown[] }).rows, [{ one: 1 }], 'the pool of one serves again once the database is back');
-  const ended = await Promise.race([database.close().then(() => true), sleep(5_000).then(() => false)]);
+  const ended = await settlesWithin(database.close(), 5_000);
   t.ok(ended, 'the pool ends (pool.end resolved)');
 });

@@ -4,6 +4,7 @@ import { buildApp } from '../../src/app.js';
 import { connectPostgres } from '../../src/platform/db/client.js';
 import { testConfig } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { settlesWithin } from '../helpers/settles.js';
 
 // Graceful shutdown as server.ts wires it (app.close() on a signal, the pool ended in an onClose
 // hook): the request in flight finishes, new requests are turned away, and only then does the pool end.
@@ -78,7 +79,7 @@ t.test('app.close() finishes the request in flight, refuses new ones, then ends 
   t.equal(answered.body.results?.length, BATCH, 'with a result per record');
   t.ok(answered.body.results?.every((r) => r.status === 'created' && r.id), 'every record created');
 
-  const closed = await Promise.race([closing.then(() => true), sleep(15_000).then(() => false)]);
+  const closed = await settlesWithin(closing, 15_000);
   t.ok(closed, 'app.close() resolves');
   t.same(events, ['in-flight answered', 'pool ended', 'app closed'], 'the pool ends only after the in-flight request was answered');
   if (database.kind === 'postgres') t.equal(database.stats().total, 0, 'no connection left in the pool');
