@@ -72,9 +72,9 @@ export function createContactService(deps: ContactServiceDeps) {
   const { db } = deps;
   const validateCustom = deps.validateCustom ?? refuseAllCustom;
   /** the collection with this moment's custom fields (`custom.<key>`) filterable and sortable */
-  const collection = async () =>
+  const collection = async (executor?: Executor) =>
     deps.customFields
-      ? { ...repo.contactCollection, dynamicField: await deps.customFields(ENTITY, repo.contactCustomColumn) }
+      ? { ...repo.contactCollection, dynamicField: await deps.customFields(ENTITY, repo.contactCustomColumn, executor) }
       : repo.contactCollection;
 
   const check = <T extends ContactPatchInput>(tx: Executor, input: T, current?: ContactRow) =>

@@ -76,8 +76,8 @@ export function createCustomFieldService(deps: CustomFieldServiceDeps) {
   const validateCustom: ValidateCustom = async (entity, custom, op, tx) =>
     validateValues(asDefinitions(await definitions(entity, tx)), custom, op, deps.defaultPhoneRegion);
 
-  const filterFields: CustomFieldLookup = async (entity, column) =>
-    customFieldLookup(asDefinitions(await definitions(entity)), column);
+  const filterFields: CustomFieldLookup = async (entity, column, executor) =>
+    customFieldLookup(asDefinitions(await definitions(entity, executor)), column);
 
   return {
     /** the hook entity services call on every write */

@@ -33,7 +33,8 @@ export type ValidateCustom = (
 ) => Promise<{ errors: FieldError[]; values: Record<string, unknown> }>;
 
 /** The hook entity services take for lists: `custom.<key>` → its FieldSpec, for the entity's `custom` column. */
-export type CustomFieldLookup = (entity: CustomEntity, column: PgColumn) => Promise<(name: string) => FieldSpec | undefined>;
+/** `executor`: read the definitions in this transaction (a caller holding one must not wait on another connection) */
+export type CustomFieldLookup = (entity: CustomEntity, column: PgColumn, executor?: Executor) => Promise<(name: string) => FieldSpec | undefined>;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;

@@ -60,8 +60,8 @@ export function createCampaignService(deps: CampaignServiceDeps) {
   const written = (tx: Executor, ctx: RequestContext, action: string, before: CampaignRow | null, after: CampaignRow, domainEvent?: string) =>
     recordChange(tx, ctx, { entityType: ENTITY, action, entityId: after.id, before: before ? toCampaignDto(before) : null, after: toCampaignDto(after), domainEvent });
 
-  async function checkContent(v: { subject?: string | null | undefined; content?: string | null | undefined; budget?: string | null | undefined; spend?: string | null | undefined; currency?: string | null | undefined }) {
-    const spec = await deps.contacts.filterSpec();
+  async function checkContent(v: { subject?: string | null | undefined; content?: string | null | undefined; budget?: string | null | undefined; spend?: string | null | undefined; currency?: string | null | undefined }, executor?: Executor) {
+    const spec = await deps.contacts.filterSpec(executor);
     const errors = [
       ...checkPlaceholders({ subject: v.subject, content: v.content }, (key) => spec.dynamicField?.(`custom.${key}`) !== undefined),
       ...checkMoney(v),
@@ -163,7 +163,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
           });
         }
         const merged = { ...toCampaignDto(current), ...changes };
-        await checkContent({ ...merged, subject: 'subject' in changes ? merged.subject : undefined, content: 'content' in changes ? merged.content : undefined });
+        await checkContent({ ...merged, subject: 'subject' in changes ? merged.subject : undefined, content: 'content' in changes ? merged.content : undefined }, tx);
         if (changes.segmentId) await deps.segments.conditionOf(tx, changes.segmentId);
         const updated = await repo.updateCampaign(tx, current.id, changes);
         await written(tx, ctx, 'update', current, updated);

@@ -107,7 +107,7 @@ export function marketingModule({ config, db, customer, pipeline, service, users
     allowPrivateNetworks: config.webhookAllowPrivateNetworks,
   });
   const runner = createWorkflowRunner({
-    act, compileRules: (rules) => segments.compile(rules), contact: (ctx, id) => customer.contacts.get(ctx, id),
+    act, compileRules: (rules, ex) => segments.compile(rules, ex), contact: (ctx, id) => customer.contacts.get(ctx, id),
   });
   routes.push(async (app) => app.register(workflowRoutes, { workflows }));
   graphql.push({ resolvers: workflowResolvers(workflows) });

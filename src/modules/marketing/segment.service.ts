@@ -34,7 +34,7 @@ function parseId(id: string, path = 'id'): string {
  */
 export function createSegmentService({ db, contacts }: SegmentServiceDeps) {
   /** Rules compiled now (custom fields change): validation errors point into `rules`. */
-  const compile = async (rules: SegmentRules): Promise<SQL> => compileRules(rules, await contacts.filterSpec());
+  const compile = async (rules: SegmentRules, executor?: Executor): Promise<SQL> => compileRules(rules, await contacts.filterSpec(executor));
 
   const written = (tx: Executor, ctx: RequestContext, action: string, before: SegmentRow | null, after: SegmentRow) =>
     recordChange(tx, ctx, { entityType: ENTITY, action, entityId: after.id, before: before ? toSegmentDto(before) : null, after: toSegmentDto(after) });
@@ -125,7 +125,7 @@ export function createSegmentService({ db, contacts }: SegmentServiceDeps) {
           errors: [{ path: 'segmentId', message: 'does not reference a live segment' }],
         });
       }
-      return compile(row.rules);
+      return compile(row.rules, tx);
     },
 
     async update(ctx: RequestContext, id: string, raw: unknown, expectedVersion?: number): Promise<SegmentDto> {

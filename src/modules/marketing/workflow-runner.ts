@@ -35,7 +35,7 @@ export const recordOf = (e: EventRow): Record<string, unknown> | null =>
 export interface RunnerDeps {
   act: (a: WorkflowAction, i: ActionInput) => Promise<ActionResult>;
   /** segment rules (a scheduled workflow's conditions) as a condition over contacts */
-  compileRules: (rules: Record<string, unknown>) => Promise<SQL>;
+  compileRules: (rules: Record<string, unknown>, executor: Executor) => Promise<SQL>;
   /** a contact's JSON as the API shows it: the record of a scheduled run */
   contact: (ctx: RequestContext, id: string) => Promise<unknown>;
   now?: () => Date;
@@ -78,7 +78,7 @@ export function createWorkflowRunner(deps: RunnerDeps) {
         const every = 'schedule' in w.trigger ? w.trigger.schedule.everyMinutes : 60;
         const at = w.nextRunAt as Date;
         try {
-          const ids = await repo.contactsWhere(tx, await deps.compileRules(w.conditions ?? {}), MAX_SCHEDULED_CONTACTS);
+          const ids = await repo.contactsWhere(tx, await deps.compileRules(w.conditions ?? {}, tx), MAX_SCHEDULED_CONTACTS);
           await repo.insertRuns(tx, ids.map((id) => ({
             workflowId: w.id, eventId: null, scheduledFor: at, eventType: 'workflow.scheduled', entityType: 'contact', entityId: id, depth: 1,
           })));

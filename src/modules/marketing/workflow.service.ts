@@ -155,9 +155,12 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
     async update(ctx: RequestContext, id: string, raw: unknown, expectedVersion?: number): Promise<WorkflowDto> {
       assertCan(ctx.actor, 'config', 'write');
       const patch = parseInput(WorkflowPatch, raw);
+      // checked before the transaction: the checks read other tables, and a transaction should not wait on them
+      const seen = await repo.findWorkflow(db, parseId(id));
+      if (!seen || seen.deletedAt) throw notFound('Workflow');
+      await check({ trigger: patch.trigger ?? seen.trigger, conditions: patch.conditions !== undefined ? patch.conditions : seen.conditions, actions: patch.actions as WorkflowAction[] | undefined });
       const row = await inTransaction(db, async (tx) => {
         const current = await lockLive(tx, id);
-        await check({ trigger: patch.trigger ?? current.trigger, conditions: patch.conditions !== undefined ? patch.conditions : current.conditions, actions: patch.actions as WorkflowAction[] | undefined });
         if (expectedVersion !== undefined && expectedVersion !== current.version) {
           throw new AppError('version_conflict', `The workflow is at version ${current.version}, not ${expectedVersion}`, {
             extensions: { current: toWorkflowDto(current) },
