@@ -4,6 +4,7 @@ import { type Database } from '../platform/db/client.js';
 import { openDatabase } from '../platform/db/open.js';
 import { type RequestContext, systemContext } from '../platform/auth/actor.js';
 import { AppError } from '../platform/errors/app-error.js';
+import { translateDbError } from '../platform/db/errors.js';
 
 // What every `crm` command works with: the configured database (DATABASE_URL, or the embedded one in
 // DATA_DIR, which must not be open in a running server at the same time) and the same services the
@@ -49,6 +50,9 @@ export function reportFailure(e: unknown): number {
     console.error(e.message);
     return 78;
   }
+  // a database refusal (a unique email, a missing row) reads as the API would answer it: 409 conflict, …
+  const translated = e instanceof AppError ? e : translateDbError(e);
+  if (translated) e = translated;
   if (e instanceof AppError) {
     console.error(`error: ${e.code}: ${e.message}`);
     for (const f of e.errors ?? []) console.error(`  ${f.path}: ${f.message}`);
