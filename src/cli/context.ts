@@ -1,5 +1,5 @@
 import { type Config, ConfigError, loadConfig } from '../config.js';
-import { createModules } from '../app.js';
+import type { createModules } from '../app.js';
 import { type Database } from '../platform/db/client.js';
 import { openDatabase } from '../platform/db/open.js';
 import { type RequestContext, systemContext } from '../platform/auth/actor.js';
@@ -15,8 +15,8 @@ export type Modules = ReturnType<typeof createModules>;
 export interface CliContext {
   config: Config;
   database: Database;
-  /** built on first use: migrate and audit:verify need only the database */
-  modules(): Modules;
+  /** loaded and built on first use: migrate and audit:verify need only the database, and start faster without the whole app */
+  modules(): Promise<Modules>;
   /** the caller of the services: the system, as an admin, with the command in the audit trail's request id */
   ctx: RequestContext;
 }
@@ -30,13 +30,16 @@ export async function withCli<T>(command: string, work: (cli: CliContext) => Pro
     return await work({
       config,
       database,
-      modules: () => (modules ??= createModules({
-        config,
-        db: database.db,
-        signAccessToken: () => {
-          throw new Error('the CLI signs no access tokens');
-        },
-      })),
+      modules: async () => {
+        const { createModules: build } = await import('../app.js');
+        return (modules ??= build({
+          config,
+          db: database.db,
+          signAccessToken: () => {
+            throw new Error('the CLI signs no access tokens');
+          },
+        }));
+      },
       ctx: systemContext(`cli:${command}`),
     });
   } finally {

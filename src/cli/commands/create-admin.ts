@@ -14,7 +14,7 @@ export function createAdminCommand(program: Command): void {
     .option('--password-stdin', 'read the password from standard input')
     .action((o: { email: string; name: string; passwordStdin?: boolean }) => withCli('create-admin', async ({ database, modules, ctx }) => {
       const password = o.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : randomBytes(18).toString('base64url');
-      const { users } = modules().identity.services;
+      const { users } = (await modules()).identity.services;
       const user = await inTransaction(database.db, (tx) => users.createUnchecked(tx, ctx, { email: o.email, password, name: o.name, role: 'admin' }));
       console.log(`created admin ${user.email} (${user.id})`);
       if (!o.passwordStdin) console.log(`password (shown once, change it): ${password}`);

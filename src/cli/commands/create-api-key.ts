@@ -10,7 +10,7 @@ export function createApiKeyCommand(program: Command): void {
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--expires-at <time>', 'ISO 8601 time after which the key stops working')
     .action((o: { name: string; role: string; expiresAt?: string }) => withCli('create-api-key', async ({ modules, ctx }) => {
-      const key = await modules().identity.services.apiKeys.create(ctx, { name: o.name, role: o.role, ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}) });
+      const key = await (await modules()).identity.services.apiKeys.create(ctx, { name: o.name, role: o.role, ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}) });
       // the key alone on stdout, so that KEY=$(crm create-api-key …) works; what it is, on stderr
       console.error(`created API key ${key.id} "${key.name}" (${key.role}${key.expiresAt ? `, expires ${key.expiresAt}` : ''})`);
       console.log(key.key);

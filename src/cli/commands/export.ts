@@ -2,7 +2,6 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import qs from 'qs';
-import { exportQuery } from '../../modules/integration/index.js';
 import { parseInput } from '../../platform/errors/field-errors.js';
 import { toListParams } from '../../platform/http/list-query.js';
 import { withCli } from '../context.js';
@@ -16,7 +15,8 @@ export function exportCommand(program: Command): void {
     .option('--query <query>', 'the list\'s query string: "filter[lifecycleStage][eq]=customer&sort=-createdAt&fields=email,firstName"')
     .option('--out <file>', 'write to this file instead of standard output')
     .action((o: { entity: string; format: string; query?: string; out?: string }) => withCli('export', async ({ modules, ctx }) => {
-      const { exports, exportCollections } = modules().integration.services;
+      const { exports, exportCollections } = (await modules()).integration.services;
+      const { exportQuery } = await import('../../modules/integration/index.js'); // loaded with the modules, not at start
       const collection = exportCollections.find((c) => c.name === o.entity);
       if (!collection) throw new Error(`--entity must be one of ${exportCollections.map((c) => c.name).join(', ')}`);
       // the query string is read like the server reads it (qs) and checked by the route's own schema

@@ -18,7 +18,7 @@ export function importCommand(program: Command): void {
     .action((file: string, o: { entity: string; idProperty?: string; format?: string }) => withCli('import', async ({ database, modules, ctx }) => {
       const format = o.format ?? (['.ndjson', '.jsonl'].includes(extname(file)) ? 'ndjson' : 'csv');
       if (format !== 'csv' && format !== 'ndjson') throw new Error(`--format must be csv or ndjson, not ${format}`);
-      const { imports } = modules().integration.services;
+      const { imports } = (await modules()).integration.services;
       const job = await imports.create(ctx, {
         entity: o.entity, idProperty: o.idProperty ?? DEFAULT_ID_PROPERTY[o.entity] ?? 'id', format, content: createReadStream(file),
       });
