@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**', 'bench/**', 'test/**'],
+    files: ['src/cli/**', 'bench/**', 'test/**', 'clients/*/scripts/**', 'examples/**'],
     rules: { 'no-console': 'off' },
   },
 );
