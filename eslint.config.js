@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', '.data', '.tap', 'coverage', 'clients/**/generated', '.scratch*'] },
+  { ignores: ['node_modules', 'dist', '.data', '.tap', 'coverage', 'clients/**/generated', 'examples/*/dist', 'test-artifacts', '.scratch*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -19,13 +19,16 @@ const FULL_ONLY = [
 /** Scale measurements (a 100k-row import): minutes of one job for a figure, so only in the full form. */
 const SCALE = ['test/**/*-scale.test.ts'];
 
+/** Chromium-driven tests: `npm run test:browser` runs them (they need /usr/bin/chromium, and a minute or two). */
+const BROWSER = ['test/browser/**'];
+
 const server = Boolean(process.env.TEST_DATABASE_URL);
 const full = process.argv.includes('--full');
 // On a server the test processes wait on PostgreSQL part of the time: four at once finish the suite
 // about 15 % sooner on 2 cores. PGlite runs the database inside each test process, so two is the most.
-const left = full ? [] : server ? SCALE : [...FULL_ONLY, ...SCALE];
+const left = [...BROWSER, ...(full ? [] : server ? SCALE : [...FULL_ONLY, ...SCALE])];
 const args = [...(server ? ['--jobs=4'] : []), ...left.map((p) => `--exclude=${p}`)];
-if (left.length) {
+if (left.length > BROWSER.length) {
   console.log(`Left out (npm run test:full runs everything): ${server ? 'the scale tests' : 'the platform suites and scale tests, on in-memory PGlite'}.`);
 }
 const r = spawnSync('npx', ['tap', ...args], { stdio: 'inherit' });

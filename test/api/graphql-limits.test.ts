@@ -161,6 +161,12 @@ t.test('GraphQL abuse limits', async (t) => {
     const ide = await dev.request({ method: 'GET', url: '/graphiql' });
     t.equal(ide.statusCode, 200);
     t.match(String(ide.headers['content-type']), /text\/html/);
+    // the page and its scripts come from this server, not a CDN (test/browser/graphiql.test.ts runs it)
+    t.notMatch(ide.body, /https?:\/\//);
+    const script = await dev.request({ method: 'GET', url: '/graphiql/assets/graphiql.js' });
+    t.equal(script.statusCode, 200);
+    t.match(String(script.headers['content-type']), /javascript/);
+    t.equal((await dev.request({ method: 'GET', url: '/graphiql/assets/secrets.js' })).statusCode, 404);
   });
 
   t.test('cost over GRAPHQL_MAX_COST is refused', async (t) => {
@@ -226,5 +232,6 @@ t.test('GraphQL abuse limits', async (t) => {
 
     const ide = await prod.request({ method: 'GET', url: '/graphiql' });
     t.equal(ide.statusCode, 404);
+    t.equal((await prod.request({ method: 'GET', url: '/graphiql/assets/graphiql.js' })).statusCode, 404);
   });
 });

@@ -8,6 +8,7 @@ import { contextOf } from '../auth/authenticate.js';
 import { scalarResolvers } from './scalars.js';
 import { type GraphqlLimits, limitRules } from './limits.js';
 import { graphqlErrorFormatter } from './errors.js';
+import { graphiqlRoutes } from './graphiql.js';
 import { type SubscriptionAuthOptions, subscriptionOptions, subscriptionsOverWebSocketOnly, validateSubscription } from './subscriptions.js';
 
 export const schemaPath = fileURLToPath(new URL('../../../schema.graphql', import.meta.url));
@@ -67,7 +68,8 @@ export async function registerGraphql(
     resolvers: mergeResolvers(o.modules),
     loaders: mergeMaps<MercuriusLoaders>(o.modules.map((m) => m.loaders)),
     path: '/graphql',
-    graphiql: !o.limits.production,
+    // our own page serves GraphiQL from local files (graphiql.ts), not mercurius's, which loads it from a CDN
+    graphiql: false,
     allowBatchedQueries: false,
     validationRules: [...limitRules(o.limits), subscriptionsOverWebSocketOnly],
     errorFormatter: graphqlErrorFormatter(o.limits.production) as never,
@@ -75,6 +77,7 @@ export async function registerGraphql(
     // WebSocket on /graphql (subscriptions.ts): auth at connect, the same limits before a subscription starts
     subscription: subscriptionOptions(app, { verifyApiKey: o.verifyApiKey }),
   });
+  if (!o.limits.production) await app.register(graphiqlRoutes);
   app.graphql.addHook('preSubscriptionExecution', validateSubscription(limitRules(o.limits)));
   // An upgrade refused before @fastify/websocket's own hook ran (a bad token is a 401 from the auth hook)
   // leaves the detached socket half-open after the answer, and close() would wait for it forever.
