@@ -14,7 +14,7 @@ import { zodFastSerializerCompiler } from './platform/http/serializer.js';
 import { idempotencyPlugin } from './platform/http/idempotency.js';
 import { metricsPlugin } from './platform/http/metrics.js';
 import { rateLimitPlugin } from './platform/http/rate-limit.js';
-import { connectRedis } from './platform/redis/client.js';
+import { type SharedRedis, connectRedis } from './platform/redis/client.js';
 import { healthRoutes } from './platform/http/health.js';
 import { openapiPlugin } from './platform/http/openapi.js';
 import { registerGraphql } from './platform/graphql/index.js';
@@ -55,6 +55,7 @@ export function createModules(o: {
   config: Config;
   db: Database['db'];
   signAccessToken: Parameters<typeof identityModule>[0]['signAccessToken'];
+  redis?: SharedRedis | undefined;
 }) {
   const identity = identityModule(o);
   const customer = customerModule({ config: o.config, db: o.db, users: identity.services.users });
@@ -62,6 +63,7 @@ export function createModules(o: {
   const service = serviceModule({ config: o.config, db: o.db, users: identity.services.users, customer: customer.services });
   const marketing = marketingModule({
     config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services, users: identity.services.users,
+    redis: o.redis,
   });
   const integration = integrationModule({
     config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services, marketing: marketing.services,
@@ -141,7 +143,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
   });
   await app.register(metricsPlugin, { database });
   // identity signs tokens with the auth plugin's key, and the auth plugin asks identity about API keys
-  const { identity, all: modules } = createModules({ config, db: database.db, signAccessToken: (claims) => app.jwt.sign(claims) });
+  const { identity, all: modules } = createModules({ config, db: database.db, signAccessToken: (claims) => app.jwt.sign(claims), redis });
   await app.register(authPlugin, {
     secret,
     issuer: config.jwt.issuer,
