@@ -141,7 +141,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
       throw new AppError('service_unavailable', `The server is overloaded (${type}); retry shortly`, { headers: { 'retry-after': '5' } });
     },
   });
-  await app.register(metricsPlugin, { database });
+  await app.register(metricsPlugin, { database, redis });
   // identity signs tokens with the auth plugin's key, and the auth plugin asks identity about API keys
   const { identity, all: modules } = createModules({ config, db: database.db, signAccessToken: (claims) => app.jwt.sign(claims), redis });
   await app.register(authPlugin, {

@@ -18,6 +18,8 @@ const EX_CONFIG = 78;
 /** a worker dying this often within the window means something is wrong with all of them: stop */
 const MAX_DEATHS = 5;
 const DEATH_WINDOW_MS = 60_000;
+/** this many workers in a row dying before they listen (database gone, port taken): stop */
+const MAX_FAILED_STARTS = 5;
 const RESPAWN_DELAY_MS = 1000;
 
 const say = (line: string) => process.stdout.write(`[cluster ${process.pid}] ${line}\n`);
@@ -56,18 +58,32 @@ cluster.setupPrimary({ exec: serverFile });
 
 let stopping = false;
 const deaths: number[] = [];
+const listening = new Set<number>();
+let failedStarts = 0;
 
 const start = (): Worker => cluster.fork();
 
+cluster.on('listening', (worker) => {
+  listening.add(worker.id);
+  failedStarts = 0;
+});
+
 cluster.on('exit', (worker, code, signal) => {
   if (stopping) {
-    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(process.exitCode ?? 0);
+    return;
+  }
+  const started = listening.delete(worker.id);
+  say(`worker ${worker.process.pid} exited (${signal ?? `code ${code}`})${started ? '' : ' before it was listening'}`);
+  // a start that fails is slow to repeat (a start takes seconds), so it is counted apart from crashes
+  if (!started && ++failedStarts >= MAX_FAILED_STARTS) {
+    say(`${MAX_FAILED_STARTS} workers in a row failed to start: stopping`);
+    stop(1);
     return;
   }
   const now = Date.now();
   deaths.push(now);
   while (deaths.length && (deaths[0] as number) < now - DEATH_WINDOW_MS) deaths.shift();
-  say(`worker ${worker.process.pid} exited (${signal ?? `code ${code}`})`);
   if (deaths.length >= MAX_DEATHS) {
     say(`${MAX_DEATHS} workers died within ${DEATH_WINDOW_MS / 1000} s: stopping`);
     stop(1);

@@ -75,8 +75,12 @@ t.test('Redis going away: limits fall back to this process, with one warning; ba
   const key = `${redis.prefix}rate-limit:user:${viewer.id}`;
   t.equal(await redis.client.get(key), '1', 'the counter is in Redis');
 
+  const gauge = async () => /^redis_connected (\d)$/m.exec((await h.request({ method: 'GET', url: '/metrics' })).body)?.[1];
+  t.equal(await gauge(), '1', '/metrics shows Redis connected');
+
   await proxy.stop();
   const during = await statusesOf(h, viewer.auth, 4);
+  t.equal(await gauge(), '0', '/metrics shows the outage');
   t.same(during, [200, 200, 200, 429], 'requests are still answered, and still limited: counted in this process');
   const warnings = logs.filter((l) => l.level === 40 && /Redis unreachable/.test(l.msg));
   t.equal(warnings.length, 1, 'the outage is logged once, not per request');
@@ -86,6 +90,7 @@ t.test('Redis going away: limits fall back to this process, with one warning; ba
   const deadline = Date.now() + 15_000;
   while (!logs.some((l) => /Redis reachable again/.test(l.msg)) && Date.now() < deadline) await sleep(50);
   t.ok(logs.some((l) => l.level === 30 && /Redis reachable again/.test(l.msg)), 'the reconnection is logged');
+  t.equal(await gauge(), '1', '/metrics shows Redis connected again');
   // Redis held 1 from before the outage; the process's own count (4) is no longer what decides
   t.same(await statusesOf(h, viewer.auth, 3), [200, 200, 429], 'counted in Redis again, from where it was before the outage');
   t.equal(await redis.client.get(key), '4', 'every request since is in the Redis counter');
