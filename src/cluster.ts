@@ -99,7 +99,8 @@ function stop(code = 0): void {
   process.exitCode = code;
   const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
   if (workers.length === 0) process.exit(code);
-  for (const w of workers) w.process.kill('SIGTERM');
+  // a message, not a signal: see server.ts (a worker already stopping ignores it)
+  for (const w of workers) if (w.isConnected()) w.send('shutdown');
   // a worker's own grace period bounds its shutdown; this bounds the primary's wait for it
   setTimeout(() => process.exit(code || 1), config.shutdownGraceMs + 5000).unref();
 }
