@@ -1,10 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import qs from 'qs';
-import { Redis } from 'ioredis';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './platform/db/client.js';
@@ -15,6 +13,8 @@ import { authPlugin } from './platform/auth/authenticate.js';
 import { zodFastSerializerCompiler } from './platform/http/serializer.js';
 import { idempotencyPlugin } from './platform/http/idempotency.js';
 import { metricsPlugin } from './platform/http/metrics.js';
+import { rateLimitPlugin } from './platform/http/rate-limit.js';
+import { type SharedRedis, connectRedis } from './platform/redis/client.js';
 import { healthRoutes } from './platform/http/health.js';
 import { openapiPlugin } from './platform/http/openapi.js';
 import { registerGraphql } from './platform/graphql/index.js';
@@ -55,6 +55,7 @@ export function createModules(o: {
   config: Config;
   db: Database['db'];
   signAccessToken: Parameters<typeof identityModule>[0]['signAccessToken'];
+  redis?: SharedRedis | undefined;
 }) {
   const identity = identityModule(o);
   const customer = customerModule({ config: o.config, db: o.db, users: identity.services.users });
@@ -62,6 +63,7 @@ export function createModules(o: {
   const service = serviceModule({ config: o.config, db: o.db, users: identity.services.users, customer: customer.services });
   const marketing = marketingModule({
     config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services, users: identity.services.users,
+    redis: o.redis,
   });
   const integration = integrationModule({
     config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services, marketing: marketing.services,
@@ -103,6 +105,9 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // shared state of several processes (docs/scale-out.md); closed after everything that uses it
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, config.redisKeyPrefix, app.log) : undefined;
+  if (redis) app.addHook('onClose', async () => redis.close());
   // Once close() has begun, answers go out with Connection: close. Otherwise the keep-alive connection
   // of a request that was in flight stays open for keepAliveTimeout (72 s), holding close() — and the
   // pool's end after it — past the shutdown grace period.
@@ -136,9 +141,9 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
       throw new AppError('service_unavailable', `The server is overloaded (${type}); retry shortly`, { headers: { 'retry-after': '5' } });
     },
   });
-  await app.register(metricsPlugin, { database });
+  await app.register(metricsPlugin, { database, redis });
   // identity signs tokens with the auth plugin's key, and the auth plugin asks identity about API keys
-  const { identity, all: modules } = createModules({ config, db: database.db, signAccessToken: (claims) => app.jwt.sign(claims) });
+  const { identity, all: modules } = createModules({ config, db: database.db, signAccessToken: (claims) => app.jwt.sign(claims), redis });
   await app.register(authPlugin, {
     secret,
     issuer: config.jwt.issuer,
@@ -146,20 +151,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
     accessTokenTtl: config.jwt.accessTokenTtl,
     verifyApiKey: (key) => identity.verifyApiKey(key),
   });
-  await app.register(rateLimit, {
-    global: true,
-    max: config.rateLimit.max,
-    timeWindow: config.rateLimit.windowSeconds * 1000,
-    hook: 'preHandler',
-    // per caller once authenticated, so one integration cannot starve another behind the same NAT
-    keyGenerator: (req) => (req.actor ? `${req.actor.type}:${req.actor.id}` : `ip:${req.ip}`),
-    allowList: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics',
-    errorResponseBuilder: (_req, ctx) =>
-      new AppError('rate_limited', `Rate limit of ${ctx.max} requests per ${ctx.after} exceeded`, {
-        headers: { 'retry-after': String(Math.max(1, Math.ceil(ctx.ttl / 1000))) },
-      }),
-    ...(config.redisUrl ? { redis: new Redis(config.redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1 }), skipOnError: true } : {}),
-  });
+  await app.register(rateLimitPlugin, { config, redis });
   await app.register(openapiPlugin);
   await app.register(async (platform) => {
     platform.setValidatorCompiler(validatorCompiler);

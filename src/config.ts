@@ -43,6 +43,10 @@ const envSchema = z.object({
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
   RATE_LIMIT_WINDOW: durationSeconds.default(60),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// URL').optional(),
+  /** prepended to every Redis key, so deployments sharing one Redis keep apart */
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{0,64}$/, 'up to 64 of A-Z a-z 0-9 : . _ -').default('crm:'),
+  /** server processes `npm run cluster` starts; default: one per CPU core */
+  CLUSTER_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
   /** the From of campaign mail: an address, or `Name <address>` */
   SMTP_FROM: z.string().min(3).max(320).default('CRM <no-reply@localhost>'),
@@ -102,6 +106,9 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   readonly rateLimit: { readonly max: number; readonly windowSeconds: number };
   readonly redisUrl: string | undefined;
+  readonly redisKeyPrefix: string;
+  /** processes of `npm run cluster`; undefined: one per core */
+  readonly clusterWorkers: number | undefined;
   readonly smtpUrl: string | undefined;
   readonly marketing: { readonly from: string; readonly sendRate: number; readonly conversionWindowDays: number };
   readonly publicBaseUrl: string;
@@ -158,6 +165,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: e.CORS_ORIGINS,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW },
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    clusterWorkers: e.CLUSTER_WORKERS,
     smtpUrl: e.SMTP_URL,
     marketing: { from: e.SMTP_FROM, sendRate: e.CAMPAIGN_SEND_RATE, conversionWindowDays: e.CAMPAIGN_CONVERSION_WINDOW_DAYS },
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,

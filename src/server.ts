@@ -28,10 +28,17 @@ const app = await buildApp({
 });
 app.addHook('onClose', async () => database.close());
 
-closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
+let closing = false;
+const grace = closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
+  closing = true;
   if (err) app.log.error({ err }, 'shutting down after an error');
-  else app.log.info({ signal }, 'shutting down');
+  else app.log.info({ signal: signal ?? 'asked by the cluster primary' }, 'shutting down');
   await app.close();
+});
+// Under `npm run cluster` the primary asks by message, not by signal: after a Ctrl-C the terminal has
+// already sent SIGINT to every worker, and a second signal would make close-with-grace exit at once.
+process.on('message', (m) => {
+  if (m === 'shutdown' && !closing) void grace.close();
 });
 
 await app.listen({ port: config.port, host: config.host });

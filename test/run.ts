@@ -16,6 +16,9 @@ const FULL_ONLY = [
   'test/api/http-plumbing.test.ts',
 ];
 
+/** Several server processes on one database: PGlite belongs to one process, so these need a server. */
+const NEEDS_SERVER = ['test/integration/two-processes.test.ts'];
+
 /** Scale measurements (a 100k-row import): minutes of one job for a figure, so only in the full form. */
 const SCALE = ['test/**/*-scale.test.ts'];
 
@@ -26,10 +29,11 @@ const server = Boolean(process.env.TEST_DATABASE_URL);
 const full = process.argv.includes('--full');
 // On a server the test processes wait on PostgreSQL part of the time: four at once finish the suite
 // about 15 % sooner on 2 cores. PGlite runs the database inside each test process, so two is the most.
-const left = [...BROWSER, ...(full ? [] : server ? SCALE : [...FULL_ONLY, ...SCALE])];
+const left = [...BROWSER, ...(full ? [] : server ? SCALE : [...FULL_ONLY, ...SCALE]), ...(server ? [] : NEEDS_SERVER)];
 const args = [...(server ? ['--jobs=4'] : []), ...left.map((p) => `--exclude=${p}`)];
-if (left.length > BROWSER.length) {
+if (!full) {
   console.log(`Left out (npm run test:full runs everything): ${server ? 'the scale tests' : 'the platform suites and scale tests, on in-memory PGlite'}.`);
 }
+if (!server) console.log(`Left out without TEST_DATABASE_URL, even by test:full: ${NEEDS_SERVER.join(', ')} (two processes cannot share PGlite).`);
 const r = spawnSync('npx', ['tap', ...args], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

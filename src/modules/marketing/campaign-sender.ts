@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
+import { type Pace, localPace } from '../../platform/redis/pace.js';
 import { systemContext } from '../../platform/auth/actor.js';
 import { recordChange } from '../../platform/events/record-change.js';
 import { contacts } from '../customer/contact.table.js';
@@ -25,8 +26,10 @@ export interface CampaignSenderDeps {
   mailer: Mailer;
   campaigns: Pick<CampaignService, 'startIn'>;
   publicBaseUrl: string;
-  /** messages per second per process at most (CAMPAIGN_SEND_RATE) */
+  /** messages per second at most (CAMPAIGN_SEND_RATE): per process, or in all when `pace` is shared */
   ratePerSecond: number;
+  /** the schedule of sends; shared through Redis when REDIS_URL is set (default: this process's own) */
+  pace?: Pace;
   unsubscribeToken: (contactId: string) => string;
   trackingKey: () => Buffer;
   now?: () => Date;
@@ -37,7 +40,7 @@ export function createCampaignSender(deps: CampaignSenderDeps) {
   const now = deps.now ?? (() => new Date());
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const base = deps.publicBaseUrl.replace(/\/+$/, '');
-  const gapMs = 1000 / deps.ratePerSecond;
+  const pace = deps.pace ?? localPace(deps.ratePerSecond);
   let busy = false;
 
   /** Scheduled campaigns whose time has come start sending (each by one process). */
@@ -109,13 +112,13 @@ export function createCampaignSender(deps: CampaignSenderDeps) {
         const until = Date.now() + (o.budgetMs ?? 5 * SENDER_INTERVAL_MS);
         let n = 0;
         while (Date.now() < until && n < (o.max ?? Infinity)) {
-          const started = Date.now();
+          // the slot first: with a shared pace, the other processes' sends decide when ours may go
+          const wait = await pace.reserve();
+          if (wait > 0) await sleep(wait);
           const claimed = await inTransaction(db, (tx) => repo.claimNext(tx, now()));
           if (!claimed) break;
           await sendOne(db, claimed);
           n++;
-          const wait = gapMs - (Date.now() - started);
-          if (wait > 0) await sleep(wait);
         }
         await finish(db);
         return n;

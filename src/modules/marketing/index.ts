@@ -1,4 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { SharedRedis } from '../../platform/redis/client.js';
+import { localPace, sharedPace } from '../../platform/redis/pace.js';
 import type { Config } from '../../config.js';
 import type { Executor } from '../../platform/db/client.js';
 import { consumeFeed } from '../../platform/events/consumer.js';
@@ -44,6 +46,8 @@ export interface MarketingModuleDeps {
   pipeline: PipelineServices;
   service: ServiceServices;
   users: Pick<UserService, 'teamMembers' | 'activeUsers'>;
+  /** when REDIS_URL is set: CAMPAIGN_SEND_RATE becomes one rate for all processes together */
+  redis?: SharedRedis | undefined;
 }
 
 /**
@@ -51,7 +55,7 @@ export interface MarketingModuleDeps {
  * over SMTP by every process's sender, tracking links and ingested engagement, conversions attributed
  * from the change feed.
  */
-export function marketingModule({ config, db, customer, pipeline, service, users }: MarketingModuleDeps) {
+export function marketingModule({ config, db, customer, pipeline, service, users, redis }: MarketingModuleDeps) {
   const routes: FastifyPluginAsync[] = [];
   const publicRoutes: FastifyPluginAsync[] = [];
   const graphql: GraphqlModule[] = [];
@@ -71,12 +75,14 @@ export function marketingModule({ config, db, customer, pipeline, service, users
   const engagement = createEngagementService({ db, trackingKey: keyOf, conversionWindowDays: config.marketing.conversionWindowDays });
   const sender = createCampaignSender({
     mailer, campaigns, publicBaseUrl: config.publicBaseUrl, ratePerSecond: config.marketing.sendRate,
+    pace: redis ? sharedPace(redis, 'campaign-send', config.marketing.sendRate) : localPace(config.marketing.sendRate),
     unsubscribeToken: (contactId) => customer.consent.unsubscribeToken(contactId, 'email'), trackingKey: keyOf,
   });
   routes.push(async (app) => app.register(campaignRoutes, { campaigns, engagement }));
   publicRoutes.push(async (app) => app.register(trackingRoutes, { engagement }));
   graphql.push({ resolvers: campaignResolvers(campaigns, engagement), loaders: campaignLoaders(segments, campaigns) });
-  // every process sends: recipients are claimed one by one (SKIP LOCKED), at CAMPAIGN_SEND_RATE each
+  // every process sends: recipients are claimed one by one (SKIP LOCKED), at CAMPAIGN_SEND_RATE each, or
+  // at CAMPAIGN_SEND_RATE in all when the pace is shared through Redis
   if (mailer.configured) workers.push({ name: 'campaign sender', intervalMs: SENDER_INTERVAL_MS, run: (x) => sender.drain(x) });
   // orders paid after a click become that campaign's conversions, and unsubscribes count for the campaign
   // last mailed (a feed consumer: each event once, none lost)

@@ -2,9 +2,10 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/client.js';
 import { outboxLag } from '../events/sequencer.js';
+import type { SharedRedis } from '../redis/client.js';
 
 /** Prometheus metrics at GET /metrics: request durations by route and status, pool usage, outbox lag. */
-export const metricsPlugin = fp<{ database: Database }>(async (app, { database }) => {
+export const metricsPlugin = fp<{ database: Database; redis?: SharedRedis | undefined }>(async (app, { database, redis }) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const durations = new Histogram({
@@ -43,6 +44,18 @@ export const metricsPlugin = fp<{ database: Database }>(async (app, { database }
       this.set(await outboxLag(database.db).then((l) => l.oldestPendingSeconds, () => -1));
     },
   });
+
+  if (redis) {
+    // 0 while limits are counted per process (docs/scale-out.md): worth an alert with N processes
+    new Gauge({
+      name: 'redis_connected',
+      help: 'Whether the shared Redis (REDIS_URL) is connected: 1, or 0 while limits fall back to per-process counts',
+      registers: [registry],
+      collect() {
+        this.set(redis.client.status === 'ready' ? 1 : 0);
+      },
+    });
+  }
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
