@@ -19,7 +19,7 @@ import { marketingAnalyticsResolvers, marketingAnalyticsRoutes } from './marketi
 
 export interface AnalyticsModuleDeps {
   config: Config;
-  /** the primary; reads only */
+  /** the read replica when DATABASE_READ_URL is set, else the primary; reads only */
   db: Executor;
 }
 
