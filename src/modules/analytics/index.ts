@@ -53,7 +53,7 @@ export function analyticsModule({ config, db }: AnalyticsModuleDeps) {
   graphql.push({ resolvers: marketingAnalyticsResolvers(marketing) });
 
   // ---- team and kpis (team.*, kpis.*) ----
-  const kpis = createKpis({ sales, customers, service });
+  const kpis = createKpis({ sales, customers, service, marketing });
   const team = createTeamAnalytics({ db });
   routes.push(async (app) => app.register(kpisRoutes, { kpis, team }));
   graphql.push({ resolvers: kpisResolvers(kpis, team) });
