@@ -32,6 +32,7 @@ export const CustomerKpis = z.object({
 
 export const ServiceKpis = z.object({
   ticketsCreated: Kpi, ticketsSolved: Kpi, medianFirstResponseMinutes: Kpi, medianResolutionMinutes: Kpi,
+  medianFirstResponseBusinessMinutes: Kpi, medianResolutionBusinessMinutes: Kpi,
   firstResponseCompliance: Kpi, resolutionCompliance: Kpi, csat: Kpi, nps: Kpi,
 }).meta({ id: 'ServiceKpis' });
 

@@ -94,6 +94,8 @@ export function createKpis({ sales, customers, service, marketing }: Sources) {
           ticketsCreated: kpi(c.backlog.created, p?.backlog.created), ticketsSolved: kpi(c.backlog.solved, p?.backlog.solved),
           medianFirstResponseMinutes: kpi(c.times.firstResponse.medianMinutes, p?.times.firstResponse.medianMinutes),
           medianResolutionMinutes: kpi(c.times.resolution.medianMinutes, p?.times.resolution.medianMinutes),
+          medianFirstResponseBusinessMinutes: kpi(c.times.business.firstResponse.medianMinutes, p?.times.business.firstResponse.medianMinutes),
+          medianResolutionBusinessMinutes: kpi(c.times.business.resolution.medianMinutes, p?.times.business.resolution.medianMinutes),
           firstResponseCompliance: kpi(c.sla.firstResponse.compliance, p?.sla.firstResponse.compliance),
           resolutionCompliance: kpi(c.sla.resolution.compliance, p?.sla.resolution.compliance),
           csat: kpi(c.sat.csat.score, p?.sat.csat.score), nps: kpi(c.sat.nps.score, p?.sat.nps.score),
