@@ -14,6 +14,7 @@ import { createServiceAnalytics } from './service.service.js';
 import { createTeamAnalytics } from './team.service.js';
 import { salesAnalyticsResolvers } from './sales.resolvers.js';
 import { createSalesAnalytics } from './sales.service.js';
+import { createSalesHistoryAnalytics } from './sales-history.service.js';
 import { createMarketingAnalytics } from './marketing.service.js';
 import { marketingAnalyticsResolvers, marketingAnalyticsRoutes } from './marketing.routes.js';
 
@@ -34,8 +35,9 @@ export function analyticsModule({ config, db }: AnalyticsModuleDeps) {
 
   // ---- sales (sales.*) ----
   const sales = createSalesAnalytics({ db });
-  routes.push(async (app) => app.register(salesAnalyticsRoutes, { sales }));
-  graphql.push({ resolvers: salesAnalyticsResolvers(sales) });
+  const history = createSalesHistoryAnalytics({ db });
+  routes.push(async (app) => app.register(salesAnalyticsRoutes, { sales, history }));
+  graphql.push({ resolvers: salesAnalyticsResolvers(sales, history) });
 
   // ---- customers (customers.*) ----
   const customers = createCustomerAnalytics({ db });
