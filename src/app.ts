@@ -6,6 +6,7 @@ import qs from 'qs';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './platform/db/client.js';
+import { openReadDatabase } from './platform/db/open.js';
 import { redactPaths, serializeRequest } from './platform/logger.js';
 import { AppError } from './platform/errors/app-error.js';
 import { restErrorsPlugin } from './platform/errors/rest.js';
@@ -54,6 +55,8 @@ let requestCounter = 0;
 export function createModules(o: {
   config: Config;
   db: Database['db'];
+  /** where analytics reads (DATABASE_READ_URL); the primary when absent */
+  readDb?: Database['db'];
   signAccessToken: Parameters<typeof identityModule>[0]['signAccessToken'];
   redis?: SharedRedis | undefined;
 }) {
@@ -68,7 +71,7 @@ export function createModules(o: {
   const integration = integrationModule({
     config: o.config, db: o.db, customer: customer.services, pipeline: pipeline.services, service: service.services, marketing: marketing.services,
   });
-  const analytics = analyticsModule({ config: o.config, db: o.db });
+  const analytics = analyticsModule({ config: o.config, db: o.readDb ?? o.db });
   const all: Module[] = [identity, customer, pipeline, service, marketing, integration, analytics];
   return { identity, customer, pipeline, service, marketing, integration, analytics, all };
 }
@@ -143,7 +146,12 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
   });
   await app.register(metricsPlugin, { database, redis });
   // identity signs tokens with the auth plugin's key, and the auth plugin asks identity about API keys
-  const { identity, all: modules } = createModules({ config, db: database.db, signAccessToken: (claims) => app.jwt.sign(claims), redis });
+  // Analytics reads from a replica when DATABASE_READ_URL is set: its long scans stay off the primary.
+  const readDatabase = openReadDatabase(config, app.log);
+  if (readDatabase) app.addHook('onClose', async () => readDatabase.close());
+  const { identity, all: modules } = createModules({
+    config, db: database.db, ...(readDatabase && { readDb: readDatabase.db }), signAccessToken: (claims) => app.jwt.sign(claims), redis,
+  });
   await app.register(authPlugin, {
     secret,
     issuer: config.jwt.issuer,

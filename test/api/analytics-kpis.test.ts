@@ -44,6 +44,18 @@ await ticket('2026-03-02T00:00:00Z', '2026-03-02T00:20:00Z');
 await ticket('2026-03-03T00:00:00Z', '2026-03-03T00:40:00Z');
 await ticket('2026-02-02T00:00:00Z', '2026-02-02T01:00:00Z');
 
+// campaigns: March spends 30.00 SAR, 2 delivered, 1 converted (30.00 per conversion); February 10.00 SAR,
+// 4 delivered, 1 converted; a KWD campaign only in March, with no conversion (no cost per conversion)
+async function campaign(createdAt: string, spend: string, currency: string, events: [string, string][]) {
+  const c = await made('/v1/campaigns', { name: `K ${createdAt}`, channel: 'ads', spend, currency });
+  if (events.length) await made(`/v1/campaigns/${c.id}/events`, { events: events.map(([type, contactId]) => ({ type, contactId })) });
+  await db.execute(sql`UPDATE campaigns SET created_at = ${createdAt}::timestamptz WHERE id = ${c.id}`);
+}
+const [c3, c4] = [await contact(), await contact()];
+await campaign('2026-03-02T00:00:00Z', '30.00', 'SAR', [['delivered', c1], ['delivered', c2], ['converted', c1]]);
+await campaign('2026-03-03T00:00:00Z', '5.000', 'KWD', []);
+await campaign('2026-02-02T00:00:00Z', '10.00', 'SAR', [['delivered', c1], ['delivered', c2], ['delivered', c3], ['delivered', c4], ['converted', c4]]);
+
 const k = (value: number | null, previous: number | null, change: number | null) => ({ value, previous, change });
 
 t.test('each figure against the previous period of equal length', async (t) => {
@@ -63,6 +75,13 @@ t.test('each figure against the previous period of equal length', async (t) => {
     averageOrderValue: [{ currency: 'SAR', value: '25.00', previous: '10.00', change: 1.5 }],
   });
   t.match(body.service, { ticketsCreated: k(2, 1, 1), medianFirstResponseMinutes: k(30, 60, -0.5), firstResponseCompliance: k(null, null, null) });
+  t.same(body.marketing, {
+    campaigns: k(2, 1, 1), sent: k(0, 0, null), delivered: k(2, 4, -0.5), converted: k(1, 1, 0),
+    deliveryRate: k(null, null, null), openRate: k(0, 0, null), clickRate: k(0, 0, null), conversionRate: k(0.5, 0.25, 1), unsubscribeRate: k(0, 0, null),
+    spend: [{ currency: 'KWD', value: '5.000', previous: null, change: null }, { currency: 'SAR', value: '30.00', previous: '10.00', change: 2 }],
+    revenue: [],
+    costPerConversion: [{ currency: 'SAR', value: '30.00', previous: '10.00', change: 2 }],
+  });
 });
 
 t.test('all time has no previous period', async (t) => {
@@ -74,9 +93,12 @@ t.test('all time has no previous period', async (t) => {
 
 t.test('sections follow the role; 401 without token', async (t) => {
   const support = (await call('/v1/analytics/kpis', h.user('support'))).json();
-  t.same([support.sales, support.customers], [null, null]);
+  t.same([support.sales, support.customers, support.marketing], [null, null, null]);
   t.same(support.service.ticketsCreated, k(3, null, null));
-  t.equal((await call('/v1/analytics/kpis', h.user('marketing'))).json().service, null);
+  const marketer = (await call('/v1/analytics/kpis', h.user('marketing'))).json();
+  t.same([marketer.sales, marketer.customers, marketer.service], [null, null, null]);
+  t.same(marketer.marketing.campaigns, k(3, null, null));
+  t.equal((await call('/v1/analytics/kpis', h.user('sales'))).json().marketing, null);
   const rep = (await call('/v1/analytics/kpis?from=2026-03-01&to=2026-03-31', h.user('sales'))).json();
   t.same(rep.sales.won, k(0, 0, null)); // owns none of the deals
   t.same(rep.customers.customers, k(2, 1, 1)); // customers are read in full
@@ -94,6 +116,10 @@ t.test('GraphQL', async (t) => {
     sales: { won: k(1, 2, -0.5), wonAmount: [{ currency: 'KWD', value: null, previous: '1.000', change: null }, { currency: 'SAR', value: '100.00', previous: '50.00', change: 1 }] },
     customers: { revenue: [{ currency: 'SAR', value: '50.00', previous: '10.00', change: 4 }], churnRate: { value: 0 } },
   });
-  const marketing = await h.gql(h.user('marketing'), '{ analyticsKpis { sales { won { value } } customers { orders { value } } service { csat { value } } } }');
-  t.same(marketing.body.data?.analyticsKpis, { sales: null, customers: null, service: null });
+  const marketing = await h.gql(h.user('marketing'), `{ analyticsKpis(from: "2026-03-01", to: "2026-03-31") { sales { won { value } } customers { orders { value } }
+    service { csat { value } } marketing { conversionRate { value previous change } costPerConversion { currency value previous change } } } }`);
+  t.same(marketing.body.data?.analyticsKpis, {
+    sales: null, customers: null, service: null,
+    marketing: { conversionRate: k(0.5, 0.25, 1), costPerConversion: [{ currency: 'SAR', value: '30.00', previous: '10.00', change: 2 }] },
+  });
 });

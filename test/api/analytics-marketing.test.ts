@@ -49,7 +49,8 @@ t.test('per campaign and in total, against the hand-computed figures', async (t)
   t.equal(byName.A.unsubscribeRate, 1 / 3);
   t.match(byName.B, { delivered: 0, openRate: null, costPerConversion: null, spend: { currency: 'SAR', amount: '30.00' }, revenue: [] });
   t.match(body.totals, {
-    delivered: 3, opened: 2, converted: 1,
+    campaigns: 2, delivered: 3, opened: 2, converted: 1,
+    costPerConversion: [{ currency: 'KWD', amount: '50.000' }], // B converted no one: no SAR cost
     spend: [{ currency: 'KWD', amount: '50.000' }, { currency: 'SAR', amount: '30.00' }],
     revenue: [{ currency: 'SAR', amount: '250.00' }],
   });
@@ -65,7 +66,7 @@ t.test('acquisition cost: spend per new customer, per currency, never summed acr
 t.test('no data in the range', async (t) => {
   const r = (await get('/v1/analytics/marketing/campaigns?from=2000-01-01&to=2000-01-31')).json();
   t.same(r.campaigns, []);
-  t.match(r.totals, { sent: 0, delivered: 0, openRate: null, spend: [], revenue: [] });
+  t.match(r.totals, { campaigns: 0, sent: 0, delivered: 0, openRate: null, spend: [], revenue: [], costPerConversion: [] });
   const c = (await get('/v1/analytics/customers/acquisition-cost?from=2000-01-01&to=2000-01-31')).json();
   t.same({ n: c.newCustomers, spend: c.spend, cost: c.costPerCustomer }, { n: 0, spend: [], cost: [] });
 });

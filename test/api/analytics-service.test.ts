@@ -108,3 +108,48 @@ t.test('roles and GraphQL', async (t) => {
   const bad = await h.gql(admin, '{ serviceBacklog(to: "tomorrow") { open } }');
   t.equal(bad.body.errors?.[0]?.extensions.code, 'validation_failed');
 });
+
+t.test('business-hours response times: each ticket in its SLA calendar, else the default one, else around the clock', async (t) => {
+  // January's tickets have no policy and there is no default yet: business time is calendar time
+  const jan = await get(`/v1/analytics/service/response-times?${JAN}`);
+  t.same(jan.business, { firstResponse: jan.firstResponse, resolution: jan.resolution });
+
+  const policy = async (o: object) => {
+    const res = await h.request({ method: 'POST', url: '/v1/sla-policies', headers: admin.auth,
+      payload: { name: `P ${randomUUID().slice(0, 6)}`, targets: [{ priority: 'normal', firstResponseMinutes: 60, resolutionMinutes: 600 }], ...o } });
+    t.equal(res.statusCode, 201, res.body);
+    return res.json().id as string;
+  };
+  // Riyadh (UTC+3), Sunday to Thursday 09:00–17:00, Tuesday 10 February a holiday
+  const riyadh = await policy({ timeZone: 'Asia/Riyadh', businessHours: [0, 1, 2, 3, 4].map((day) => ({ day, start: '09:00', end: '17:00' })), holidays: ['2026-02-10'] });
+  // T6: Thu 16:00 → Sun 09:30 local: 60 + 30 = 90 business minutes (3930 calendar); solved Mon 10:00: 60 + 480 + 60 = 600 (5400)
+  await ticket({ created_at: '2026-02-05T13:00:00Z', first_responded_at: '2026-02-08T06:30:00Z', solved_at: '2026-02-09T07:00:00Z', status: 'solved', assignee_id: u1, sla_policy_id: riyadh });
+  // T7: Mon 16:30 → Wed 09:10 local across the holiday: 30 + 0 + 10 = 40 (2440 calendar)
+  await ticket({ created_at: '2026-02-09T13:30:00Z', first_responded_at: '2026-02-11T06:10:00Z', status: 'open', assignee_id: u1, sla_policy_id: riyadh });
+  // T8: no policy, Fri 11:00Z → Mon 08:30Z: 4170 calendar minutes
+  await ticket({ created_at: '2026-02-13T11:00:00Z', first_responded_at: '2026-02-16T08:30:00Z', status: 'open', assignee_id: u2 });
+  const FEB = 'from=2026-02-01&to=2026-02-28';
+
+  const before = await get(`/v1/analytics/service/response-times?${FEB}`);
+  t.same(before.firstResponse, { count: 3, averageMinutes: 3513.33, medianMinutes: 3930, p90Minutes: 4122 });
+  // 40, 90, 4170 (T8 around the clock): p90 = 90 + 0.8 × 4080
+  t.same(before.business.firstResponse, { count: 3, averageMinutes: 1433.33, medianMinutes: 90, p90Minutes: 3354 });
+  t.same(before.business.resolution, { count: 1, averageMinutes: 600, medianMinutes: 600, p90Minutes: 600 });
+  t.same(before.resolution, { count: 1, averageMinutes: 5400, medianMinutes: 5400, p90Minutes: 5400 });
+
+  // a default policy, Monday to Friday 08:00–12:00 UTC, now measures T8: Fri 60 + Mon 30 = 90
+  await policy({ isDefault: true, timeZone: 'UTC', businessHours: [1, 2, 3, 4, 5].map((day) => ({ day, start: '08:00', end: '12:00' })) });
+  const after = await get(`/v1/analytics/service/response-times?${FEB}&groupBy=assignee&interval=week`);
+  t.same(after.business.firstResponse, { count: 3, averageMinutes: 73.33, medianMinutes: 90, p90Minutes: 90 });
+  t.same(after.firstResponse, before.firstResponse, 'calendar time does not depend on calendars');
+  const g = Object.fromEntries(after.groups.map((x: { key: string; business: { firstResponse: unknown } }) => [x.key, x.business.firstResponse]));
+  t.same(g[u1], { count: 2, averageMinutes: 65, medianMinutes: 65, p90Minutes: 85 });
+  t.same(g[u2], { count: 1, averageMinutes: 90, medianMinutes: 90, p90Minutes: 90 });
+  t.same(after.series.map((s: { period: string; business: { firstResponse: { count: number; medianMinutes: number | null } } }) =>
+    [s.period, s.business.firstResponse.count, s.business.firstResponse.medianMinutes]),
+  [['2026-01-26', 0, null], ['2026-02-02', 1, 90], ['2026-02-09', 2, 65], ['2026-02-16', 0, null], ['2026-02-23', 0, null]]);
+
+  const gql = await h.gql(h.user('support'), `{ serviceResponseTimes(${FEB.replace(/(\w+)=([\d-]+)/g, '$1: "$2"').replace('&', ', ')}) {
+    business { firstResponse { medianMinutes p90Minutes } resolution { count } } } }`);
+  t.same(gql.body.data?.serviceResponseTimes, { business: { firstResponse: { medianMinutes: 90, p90Minutes: 90 }, resolution: { count: 1 } } });
+});

@@ -14,12 +14,13 @@ import { createServiceAnalytics } from './service.service.js';
 import { createTeamAnalytics } from './team.service.js';
 import { salesAnalyticsResolvers } from './sales.resolvers.js';
 import { createSalesAnalytics } from './sales.service.js';
+import { createSalesHistoryAnalytics } from './sales-history.service.js';
 import { createMarketingAnalytics } from './marketing.service.js';
 import { marketingAnalyticsResolvers, marketingAnalyticsRoutes } from './marketing.routes.js';
 
 export interface AnalyticsModuleDeps {
   config: Config;
-  /** the primary; reads only */
+  /** the read replica when DATABASE_READ_URL is set, else the primary; reads only */
   db: Executor;
 }
 
@@ -34,8 +35,9 @@ export function analyticsModule({ config, db }: AnalyticsModuleDeps) {
 
   // ---- sales (sales.*) ----
   const sales = createSalesAnalytics({ db });
-  routes.push(async (app) => app.register(salesAnalyticsRoutes, { sales }));
-  graphql.push({ resolvers: salesAnalyticsResolvers(sales) });
+  const history = createSalesHistoryAnalytics({ db });
+  routes.push(async (app) => app.register(salesAnalyticsRoutes, { sales, history }));
+  graphql.push({ resolvers: salesAnalyticsResolvers(sales, history) });
 
   // ---- customers (customers.*) ----
   const customers = createCustomerAnalytics({ db });
@@ -53,7 +55,7 @@ export function analyticsModule({ config, db }: AnalyticsModuleDeps) {
   graphql.push({ resolvers: marketingAnalyticsResolvers(marketing) });
 
   // ---- team and kpis (team.*, kpis.*) ----
-  const kpis = createKpis({ sales, customers, service });
+  const kpis = createKpis({ sales, customers, service, marketing });
   const team = createTeamAnalytics({ db });
   routes.push(async (app) => app.register(kpisRoutes, { kpis, team }));
   graphql.push({ resolvers: kpisResolvers(kpis, team) });

@@ -32,8 +32,15 @@ export const CustomerKpis = z.object({
 
 export const ServiceKpis = z.object({
   ticketsCreated: Kpi, ticketsSolved: Kpi, medianFirstResponseMinutes: Kpi, medianResolutionMinutes: Kpi,
+  medianFirstResponseBusinessMinutes: Kpi, medianResolutionBusinessMinutes: Kpi,
   firstResponseCompliance: Kpi, resolutionCompliance: Kpi, csat: Kpi, nps: Kpi,
 }).meta({ id: 'ServiceKpis' });
+
+export const MarketingKpis = z.object({
+  campaigns: Kpi, sent: Kpi, delivered: Kpi, converted: Kpi,
+  deliveryRate: Kpi, openRate: Kpi, clickRate: Kpi, conversionRate: Kpi, unsubscribeRate: Kpi,
+  spend: z.array(MoneyKpi), revenue: z.array(MoneyKpi), costPerConversion: z.array(MoneyKpi),
+}).meta({ id: 'MarketingKpis' });
 
 export const Kpis = z.object({
   from: z.string().nullable(),
@@ -44,6 +51,7 @@ export const Kpis = z.object({
   sales: SalesKpis.nullable().describe('null for roles without sales figures'),
   customers: CustomerKpis.nullable().describe('null for roles without customer figures'),
   service: ServiceKpis.nullable().describe('null for roles without service figures'),
+  marketing: MarketingKpis.nullable().describe('null for roles without marketing figures'),
 }).meta({ id: 'Kpis' });
 
 export type KpiDto = z.infer<typeof Kpi>;

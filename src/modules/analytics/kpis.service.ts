@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan } from '../../platform/auth/permissions.js';
 import type { CustomerAnalytics } from './customers.service.js';
+import type { MarketingAnalytics } from './marketing.service.js';
 import { type KpiDto, type KpisDto, KpisQuery, type MoneyKpiDto } from './kpis.schema.js';
 import { mayRead, parseParams, resolveRange } from './params.js';
 import type { SalesAnalytics } from './sales.service.js';
@@ -21,7 +22,12 @@ function moneyKpis(cur: { currency: string; v: string }[], prev: { currency: str
   });
 }
 
-export function createKpis({ sales, customers, service }: { sales: SalesAnalytics; customers: CustomerAnalytics; service: ServiceAnalytics }) {
+interface Sources { sales: SalesAnalytics; customers: CustomerAnalytics; service: ServiceAnalytics; marketing: MarketingAnalytics }
+
+const MARKETING_COUNTS = ['sent', 'delivered', 'converted'] as const;
+const MARKETING_RATES = ['deliveryRate', 'openRate', 'clickRate', 'conversionRate', 'unsubscribeRate'] as const;
+
+export function createKpis({ sales, customers, service, marketing }: Sources) {
   async function servicePart(ctx: RequestContext, p: Record<string, string>) {
     const [times, sla, backlog, sat] = await Promise.all([
       service.responseTimes(ctx, p), service.slaCompliance(ctx, p), service.backlog(ctx, p), service.satisfaction(ctx, p),
@@ -57,7 +63,7 @@ export function createKpis({ sales, customers, service }: { sales: SalesAnalytic
 
       const out: KpisDto = {
         from: cur.from ?? null, to: cur.to ?? null, previousFrom: prev?.from ?? null, previousTo: prev?.to ?? null,
-        timeZone: q.timeZone, sales: null, customers: null, service: null,
+        timeZone: q.timeZone, sales: null, customers: null, service: null, marketing: null,
       };
       if (mayRead(ctx.actor, 'sales')) {
         const [c, p] = await Promise.all([salesPart(ctx, cur), prev ? salesPart(ctx, prev) : undefined]);
@@ -88,9 +94,23 @@ export function createKpis({ sales, customers, service }: { sales: SalesAnalytic
           ticketsCreated: kpi(c.backlog.created, p?.backlog.created), ticketsSolved: kpi(c.backlog.solved, p?.backlog.solved),
           medianFirstResponseMinutes: kpi(c.times.firstResponse.medianMinutes, p?.times.firstResponse.medianMinutes),
           medianResolutionMinutes: kpi(c.times.resolution.medianMinutes, p?.times.resolution.medianMinutes),
+          medianFirstResponseBusinessMinutes: kpi(c.times.business.firstResponse.medianMinutes, p?.times.business.firstResponse.medianMinutes),
+          medianResolutionBusinessMinutes: kpi(c.times.business.resolution.medianMinutes, p?.times.business.resolution.medianMinutes),
           firstResponseCompliance: kpi(c.sla.firstResponse.compliance, p?.sla.firstResponse.compliance),
           resolutionCompliance: kpi(c.sla.resolution.compliance, p?.sla.resolution.compliance),
           csat: kpi(c.sat.csat.score, p?.sat.csat.score), nps: kpi(c.sat.nps.score, p?.sat.nps.score),
+        };
+      }
+      if (mayRead(ctx.actor, 'marketing')) {
+        const [c, p] = await Promise.all([marketing.campaigns(ctx, cur), prev ? marketing.campaigns(ctx, prev) : undefined]);
+        const money = (list: { currency: string; amount: string }[]) => list.map((r) => ({ currency: r.currency, v: r.amount }));
+        out.marketing = {
+          campaigns: kpi(c.totals.campaigns, p?.totals.campaigns),
+          ...Object.fromEntries(MARKETING_COUNTS.map((f) => [f, kpi(c.totals[f], p?.totals[f])])) as Record<(typeof MARKETING_COUNTS)[number], KpiDto>,
+          ...Object.fromEntries(MARKETING_RATES.map((f) => [f, kpi(c.totals[f], p?.totals[f])])) as Record<(typeof MARKETING_RATES)[number], KpiDto>,
+          spend: moneyKpis(money(c.totals.spend), p && money(p.totals.spend)),
+          revenue: moneyKpis(money(c.totals.revenue), p && money(p.totals.revenue)),
+          costPerConversion: moneyKpis(money(c.totals.costPerConversion), p && money(p.totals.costPerConversion)),
         };
       }
       return out;

@@ -32,7 +32,12 @@ export const CampaignPerformance = z.object({
 export const MarketingCampaigns = z.object({
   ...Window,
   campaigns: z.array(CampaignPerformance),
-  totals: z.object({ ...figures, spend: z.array(Money), revenue: z.array(Money) }),
+  totals: z.object({
+    ...figures,
+    campaigns: z.number().int().describe('campaigns in the range'),
+    spend: z.array(Money), revenue: z.array(Money),
+    costPerConversion: z.array(Money).describe('per currency: spend of the campaigns paid in it / their conversions'),
+  }),
 }).meta({ id: 'MarketingCampaigns' });
 
 export const AcquisitionCost = z.object({

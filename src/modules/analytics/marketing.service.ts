@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../platform/auth/actor.js';
 import type { Executor } from '../../platform/db/client.js';
 import { AppError } from '../../platform/errors/app-error.js';
-import { formatMoney } from '../../platform/http/money.js';
+import { formatMoney, minorUnits } from '../../platform/http/money.js';
 import { mayRead, parseParams, ratio, resolveRange, assertArea } from './params.js';
 import { windowOf } from './sales.service.js';
 import * as repo from './marketing.repository.js';
@@ -33,6 +33,22 @@ function moneyList(sums: Map<string, bigint>) {
   });
 }
 
+/**
+ * Spend per conversion per currency: the spend of the campaigns paid in a currency over their
+ * conversions, rounded half away from zero to the currency's minor units (spend is never negative).
+ */
+function costPerConversion(spend: Map<string, bigint>, converted: Map<string, number>) {
+  return [...spend].filter(([c]) => (converted.get(c) ?? 0) > 0).sort(([a], [b]) => a.localeCompare(b)).map(([currency, v]) => {
+    const digits = minorUnits(currency);
+    const num = v * 10n ** BigInt(digits);
+    const den = 10_000n * BigInt(converted.get(currency) ?? 1);
+    const q = (2n * num + den) / (2n * den);
+    const scale = 10n ** BigInt(digits);
+    const amount = digits === 0 ? `${q}` : `${q / scale}.${(q % scale).toString().padStart(digits, '0')}`;
+    return { currency, amount };
+  });
+}
+
 export function createMarketingAnalytics({ db }: { db: Executor }) {
   return {
     /** Per campaign in the range and in total: sends, engagement, rates, spend, cost per conversion, revenue. */
@@ -44,8 +60,12 @@ export function createMarketingAnalytics({ db }: { db: Executor }) {
       const totals = Object.fromEntries(COUNTS.map((k) => [k, rows.reduce((n, r) => n + r[k], 0)])) as Counts;
       const spend = new Map<string, bigint>();
       const revenue = new Map<string, bigint>();
+      const convertedBySpendCurrency = new Map<string, number>();
       for (const r of rows) {
-        if (r.spend !== null && r.currency) addTo(spend, r.currency, r.spend);
+        if (r.spend !== null && r.currency) {
+          addTo(spend, r.currency, r.spend);
+          convertedBySpendCurrency.set(r.currency, (convertedBySpendCurrency.get(r.currency) ?? 0) + r.converted);
+        }
         for (const [cur, amount] of Object.entries(r.revenue ?? {})) addTo(revenue, cur, amount);
       }
       return {
@@ -58,7 +78,10 @@ export function createMarketingAnalytics({ db }: { db: Executor }) {
           revenue: Object.entries(r.revenue ?? {}).sort(([a], [b]) => a.localeCompare(b))
             .map(([currency, amount]) => ({ currency, amount: formatMoney(amount, currency) as string })),
         })),
-        totals: { ...rates(totals), spend: moneyList(spend), revenue: moneyList(revenue) },
+        totals: {
+          ...rates(totals), campaigns: rows.length, spend: moneyList(spend), revenue: moneyList(revenue),
+          costPerConversion: costPerConversion(spend, convertedBySpendCurrency),
+        },
       };
     },
 

@@ -3,11 +3,13 @@ import { contextOf } from '../../platform/auth/authenticate.js';
 import { withProblems } from '../../platform/http/problem.schema.js';
 import { CycleLength, DealSize, Funnel, FunnelQuery, LeadSources, PlainQuery, SalesQuery, Velocity, WinRate } from './sales.schema.js';
 import type { SalesAnalytics } from './sales.service.js';
+import { ForecastAccuracy, ForecastAccuracyQuery, StageDuration, StageDurationQuery } from './sales-history.schema.js';
+import type { SalesHistoryAnalytics } from './sales-history.service.js';
 
 const tags = ['analytics'];
 
 /** REST over the same SalesAnalytics as GraphQL (docs/metrics.md "Sales"). */
-export const salesAnalyticsRoutes: FastifyPluginAsyncZod<{ sales: SalesAnalytics }> = async (app, { sales }) => {
+export const salesAnalyticsRoutes: FastifyPluginAsyncZod<{ sales: SalesAnalytics; history: SalesHistoryAnalytics }> = async (app, { sales, history }) => {
   app.get('/analytics/sales/funnel', {
     schema: { tags, operationId: 'analyticsSalesFunnel', summary: 'Deals created in the range reaching each stage, per pipeline, with stage-to-stage conversion', querystring: FunnelQuery, response: withProblems({ 200: Funnel }) },
   }, async (req) => sales.funnel(contextOf(req), req.query));
@@ -31,4 +33,12 @@ export const salesAnalyticsRoutes: FastifyPluginAsyncZod<{ sales: SalesAnalytics
   app.get('/analytics/sales/lead-sources', {
     schema: { tags, operationId: 'analyticsSalesLeadSources', summary: 'Leads created in the range per source, converted, conversion rate', querystring: PlainQuery, response: withProblems({ 200: LeadSources }) },
   }, async (req) => sales.leadSources(contextOf(req), req.query));
+
+  app.get('/analytics/sales/stage-duration', {
+    schema: { tags, operationId: 'analyticsSalesStageDuration', summary: 'Days deals stayed in each open stage (stays ended in the range), and open deals in it now', querystring: StageDurationQuery, response: withProblems({ 200: StageDuration }) },
+  }, async (req) => history.stageDuration(contextOf(req), req.query));
+
+  app.get('/analytics/sales/forecast-accuracy', {
+    schema: { tags, operationId: 'analyticsSalesForecastAccuracy', summary: 'Per period: the weighted forecast as it stood at the period start against the amount won in the period, per currency', querystring: ForecastAccuracyQuery, response: withProblems({ 200: ForecastAccuracy }) },
+  }, async (req) => history.forecastAccuracy(contextOf(req), req.query));
 };

@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { queryRows } from '../../platform/db/execute.js';
 import { feedback } from '../customer/feedback.table.js';
+import { slaPolicies } from '../service/sla-policy.table.js';
 import { tickets } from '../service/ticket.table.js';
 import type { FigureQuery } from './figure-query.js';
 import { type Interval, type Range, bucketOf, inRange } from './params.js';
@@ -63,6 +64,46 @@ export function slaQuery(o: ServiceOptions): FigureQuery {
     groupBy: !!o.groupBy,
     series: series(o),
   };
+}
+
+export interface AnsweredTicketRow {
+  created_at: string;
+  first_responded_at: string | null;
+  solved_at: string | null;
+  sla_policy_id: string | null;
+  key?: string | null;
+  period?: string;
+}
+
+/**
+ * Tickets created in the range that were answered or solved, with the instants their business time is
+ * measured between (in the application, with the SLA clocks' calendar code) and their group and bucket.
+ */
+export async function answeredTickets(db: Executor, o: ServiceOptions): Promise<AnsweredTicketRow[]> {
+  const t = tickets;
+  const query = sql`SELECT ${t.createdAt} AS created_at, ${t.firstRespondedAt} AS first_responded_at, ${t.solvedAt} AS solved_at,
+      ${t.slaPolicyId} AS sla_policy_id
+      ${o.groupBy ? sql`, ${KEY[o.groupBy]}::text AS key` : sql``}
+      ${o.interval ? sql`, to_char(${bucketOf(sql`${t.createdAt}`, o.interval, o.timeZone)}, 'YYYY-MM-DD') AS period` : sql``}
+    FROM ${t} WHERE ${t.deletedAt} IS NULL AND ${inRange(sql`${t.createdAt}`, o.range)}
+      AND (${t.firstRespondedAt} IS NOT NULL OR ${t.solvedAt} IS NOT NULL)`;
+  return (await queryRows<AnsweredTicketRow>(db, query)).rows;
+}
+
+export interface SlaCalendarRow {
+  id: string;
+  is_default: boolean;
+  deleted: boolean;
+  time_zone: string;
+  business_hours: { day: number; start: string; end: string }[] | null;
+  holidays: string[];
+}
+
+/** Every SLA policy's calendar (deleted ones too: old tickets still point at them). */
+export async function slaCalendars(db: Executor): Promise<SlaCalendarRow[]> {
+  const p = slaPolicies;
+  return (await queryRows<SlaCalendarRow>(db, sql`SELECT ${p.id} AS id, ${p.isDefault} AND ${p.deletedAt} IS NULL AS is_default,
+    ${p.deletedAt} IS NOT NULL AS deleted, ${p.timeZone} AS time_zone, ${p.businessHours} AS business_hours, ${p.holidays} AS holidays FROM ${p}`)).rows;
 }
 
 export interface BacklogRow {

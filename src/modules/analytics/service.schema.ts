@@ -18,7 +18,10 @@ export const DurationStats = z.object({
   medianMinutes: z.number().nullable(),
   p90Minutes: z.number().nullable(),
 }).meta({ id: 'DurationStats' });
-const rtFields = { firstResponse: DurationStats, resolution: DurationStats };
+export const BusinessTimes = z.object({ firstResponse: DurationStats, resolution: DurationStats })
+  .describe('the same in business minutes of each ticket\'s SLA calendar (its policy, else the default one, else around the clock)')
+  .meta({ id: 'BusinessTimes' });
+const rtFields = { firstResponse: DurationStats, resolution: DurationStats, business: BusinessTimes };
 export const ResponseTimes = z.object({
   ...Window, ...rtFields,
   groups: z.array(z.object({ ...Key, ...rtFields })).optional(),

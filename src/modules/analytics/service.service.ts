@@ -8,6 +8,7 @@ import {
   type BacklogDto, type ResponseTimesDto, type SatisfactionDto, type SlaComplianceDto, ServicePlainQuery, ServiceQuery,
 } from './service.schema.js';
 import { windowOf } from './sales.service.js';
+import { businessTimes } from './business-durations.js';
 
 type Row = PartRow & Record<string, number | string | null>;
 const duration = (r: Row | undefined, c: string) => ({
@@ -36,8 +37,16 @@ export function createServiceAnalytics({ db }: { db: Executor }) {
   return {
     async responseTimes(ctx: RequestContext, raw: unknown): Promise<ResponseTimesDto> {
       const { q, o, window } = options(ctx, raw);
-      const s = shape(await runFigure<Row>(db, repo.responseTimesQuery(o)), q, timesOf);
-      return { ...window, ...s.total, ...(s.groups && { groups: s.groups }), ...(s.series && { series: s.series }) };
+      const [calendar, answered, calendars] = await Promise.all([
+        runFigure<Row>(db, repo.responseTimesQuery(o)), repo.answeredTickets(db, o), repo.slaCalendars(db),
+      ]);
+      const s = shape(calendar, q, timesOf);
+      const business = businessTimes(answered, calendars);
+      return {
+        ...window, ...s.total, business: business.total,
+        ...(s.groups && { groups: s.groups.map((g) => ({ ...g, business: business.ofGroup(g.key) })) }),
+        ...(s.series && { series: s.series.map((x) => ({ ...x, business: business.ofPeriod(x.period) })) }),
+      };
     },
 
     async slaCompliance(ctx: RequestContext, raw: unknown): Promise<SlaComplianceDto> {

@@ -19,6 +19,9 @@ import { moveTicketRequesters, openTicketsPart, ticketGdprPart, ticketTimelineSo
 export type ServiceServices = ReturnType<typeof serviceModule>['services'];
 export { Ticket, ticketFieldNames } from './ticket.schema.js';
 export { ticketFilterable, ticketSortable } from './ticket.repository.js';
+// analytics measures response times in the same business time as the SLA clocks
+export { type BusinessCalendar, businessMinutesBetween } from './business-time.js';
+export { calendarOf } from './sla.js';
 
 export interface ServiceModuleDeps {
   config: Config;

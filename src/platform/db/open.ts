@@ -14,3 +14,18 @@ export async function openDatabase(config: Config, logger?: Logger): Promise<Dat
   }
   return openPglite(config.dataDir);
 }
+
+/**
+ * The read replica at DATABASE_READ_URL, when set: a second pool of the same size and timeouts.
+ * Only read-only modules (analytics) take it; replication lag makes it unfit for read-your-writes.
+ */
+export function openReadDatabase(config: Config, logger?: Logger): Database | undefined {
+  if (!config.database.readUrl) return undefined;
+  return connectPostgres({
+    url: config.database.readUrl,
+    poolMax: config.database.poolMax,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    applicationName: 'headless-crm-read',
+    ...(logger ? { logger } : {}),
+  });
+}

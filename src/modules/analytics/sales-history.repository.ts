@@ -1,0 +1,110 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Executor } from '../../platform/db/client.js';
+import { queryRows } from '../../platform/db/execute.js';
+import { deals, dealStageHistory } from '../pipeline/deal.table.js';
+import { pipelineStages, pipelines } from '../pipeline/pipeline.table.js';
+import { type Interval, MAX_BUCKETS, type Range, STEP, inRange, roundMoney, tsOrNull } from './params.js';
+
+// Sales figures read from the deal stage history (docs/metrics.md "Stage duration", "Forecast
+// accuracy"). `scope` is the caller's record scope over deals as SQL, undefined for all.
+
+const and = (scope: SQL | undefined) => (scope ? sql`AND (${scope})` : sql``);
+
+export interface StageDurationRow {
+  pipeline_id: string;
+  pipeline_name: string;
+  stage_id: string;
+  stage_name: string;
+  position: number;
+  stays: string | number;
+  average: number | null;
+  median: number | null;
+  current: string | number;
+}
+
+/**
+ * Per open-kind stage: the stays that ended in the range (a stay runs from the history entry that
+ * entered the stage to the next entry of the same deal), in days; and the open deals in it now.
+ */
+export async function stageDuration(db: Executor, o: { range: Range; scope: SQL | undefined; pipelineId?: string | undefined }): Promise<StageDurationRow[]> {
+  const h = dealStageHistory;
+  const query = sql`
+    WITH stays AS (
+      SELECT ${h.fromStageId} AS stage_id,
+             extract(epoch FROM ${h.changedAt} - lag(${h.changedAt}) OVER (PARTITION BY ${h.dealId} ORDER BY ${h.changedAt}, ${h.id})) / 86400.0 AS days,
+             ${h.changedAt} AS left_at, ${h.fromStageId} IS NOT NULL AS moved
+      FROM ${h} JOIN ${deals} ON ${deals.id} = ${h.dealId}
+      WHERE ${deals.deletedAt} IS NULL ${and(o.scope)}),
+    ended AS (SELECT stage_id, days FROM stays WHERE moved AND days IS NOT NULL AND ${inRange(sql`left_at`, o.range)}),
+    now_in AS (SELECT ${deals.stageId} AS stage_id, count(*) AS n FROM ${deals}
+               WHERE ${deals.deletedAt} IS NULL AND ${deals.status} = 'open' ${and(o.scope)} GROUP BY 1)
+    SELECT p.id AS pipeline_id, p.name AS pipeline_name, st.id AS stage_id, st.name AS stage_name, st.position,
+           count(e.days) AS stays, round(avg(e.days)::numeric, 2)::float8 AS average,
+           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY e.days))::numeric, 2)::float8 AS median,
+           coalesce(max(n.n), 0) AS current
+    FROM ${pipelines} p
+      JOIN ${pipelineStages} st ON st.pipeline_id = p.id AND st.kind = 'open' AND st.deleted_at IS NULL
+      LEFT JOIN ended e ON e.stage_id = st.id
+      LEFT JOIN now_in n ON n.stage_id = st.id
+    WHERE p.deleted_at IS NULL ${o.pipelineId ? sql`AND p.id = ${o.pipelineId}` : sql``}
+    GROUP BY p.id, p.name, st.id, st.name, st.position
+    ORDER BY p.name, p.id, st.position, st.id`;
+  return (await queryRows<StageDurationRow>(db, query)).rows;
+}
+
+export interface ForecastAccuracyRow {
+  /** null on the totals over every period */
+  period: string | null;
+  currency: string | null;
+  forecast_deals: string | number;
+  forecast_amount: string | null;
+  weighted: string | null;
+  forecast_won: string | number;
+  won_deals: string | number;
+  won_amount: string | null;
+  accuracy: number | null;
+}
+
+/**
+ * Per bucket and currency: the forecast as it stood when the bucket began (deals open then, in an open
+ * stage then — from the stage history — expected to close within the bucket, weighted by that stage's
+ * probability) beside the deals won within the bucket.
+ */
+export async function forecastAccuracy(
+  db: Executor, o: { range: Range; scope: SQL | undefined; interval: Interval; timeZone: string },
+): Promise<ForecastAccuracyRow[]> {
+  const tz = o.timeZone;
+  const step = sql`${STEP[o.interval]}::interval`;
+  const h = dealStageHistory;
+  const money = sql`${deals.amount} IS NOT NULL AND ${deals.currency} IS NOT NULL AND ${deals.deletedAt} IS NULL ${and(o.scope)}`;
+  // without a range the buckets span the data: expected close dates and wins
+  const lo = sql`date_trunc(${o.interval}, coalesce(${tsOrNull(o.range.from)} AT TIME ZONE ${tz},
+    (SELECT least(min(${deals.expectedCloseDate})::timestamp, min(${deals.closedAt} AT TIME ZONE ${tz})) FROM ${deals} WHERE ${money})))`;
+  const hi = sql`coalesce(${tsOrNull(o.range.to)} AT TIME ZONE ${tz}, now() AT TIME ZONE ${tz}) - interval '1 microsecond'`;
+  const query = sql`
+    WITH k AS (SELECT gs AS b FROM generate_series(${lo}, ${hi}, ${step}) gs LIMIT ${MAX_BUCKETS + 1}),
+    p AS (SELECT b, b AT TIME ZONE ${tz} AS starts, (b + ${step}) AT TIME ZONE ${tz} AS ends FROM k),
+    f AS (SELECT p.b, ${deals.currency} AS currency, count(*) AS n, sum(${deals.amount}) AS amount,
+                 sum(${deals.amount} * st.probability / 100.0) AS weighted,
+                 count(*) FILTER (WHERE ${deals.status} = 'won' AND ${deals.closedAt} < p.ends) AS won
+          FROM p JOIN ${deals} ON ${money} AND ${deals.createdAt} < p.starts
+            AND (${deals.closedAt} IS NULL OR ${deals.closedAt} >= p.starts)
+            AND ${deals.expectedCloseDate} >= p.b::date AND ${deals.expectedCloseDate} < (p.b + ${step})::date
+          CROSS JOIN LATERAL (SELECT ${h.toStageId} AS stage_id FROM ${h} WHERE ${h.dealId} = ${deals.id} AND ${h.changedAt} < p.starts
+                              ORDER BY ${h.changedAt} DESC, ${h.id} DESC LIMIT 1) was
+          JOIN ${pipelineStages} st ON st.id = was.stage_id AND st.kind = 'open'
+          GROUP BY 1, 2),
+    w AS (SELECT p.b, ${deals.currency} AS currency, count(*) AS n, sum(${deals.amount}) AS amount
+          FROM p JOIN ${deals} ON ${money} AND ${deals.status} = 'won' AND ${deals.closedAt} >= p.starts AND ${deals.closedAt} < p.ends
+          GROUP BY 1, 2),
+    fw AS (SELECT b, currency, n AS fn, amount AS fa, weighted, won AS fwon, 0 AS wn, 0 AS wa FROM f
+           UNION ALL SELECT b, currency, 0, 0, 0, 0, n, amount FROM w)
+    SELECT to_char(p.b, 'YYYY-MM-DD') AS period, fw.currency,
+           coalesce(sum(fw.fn), 0) AS forecast_deals, sum(fw.fa)::text AS forecast_amount,
+           ${roundMoney(sql`sum(fw.weighted)`, sql`fw.currency`)}::text AS weighted,
+           coalesce(sum(fw.fwon), 0) AS forecast_won, coalesce(sum(fw.wn), 0) AS won_deals, sum(fw.wa)::text AS won_amount,
+           (sum(fw.wa) / nullif(sum(fw.weighted), 0))::float8 AS accuracy
+    FROM p LEFT JOIN fw ON fw.b = p.b
+    GROUP BY GROUPING SETS ((p.b, fw.currency), (fw.currency)) ORDER BY p.b NULLS FIRST, fw.currency`;
+  return (await queryRows<ForecastAccuracyRow>(db, query)).rows;
+}
