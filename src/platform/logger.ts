@@ -25,11 +25,12 @@ export const redactPaths = [
   'body.*.phone',
 ];
 
-// Query-string parameters whose values may be credentials: GraphQL over GET carries the whole
-// operation and its variables (a login's password) in the URL, and some clients send tokens there.
-const SECRET_PARAM = /^(query|variables|extensions)$|pass|token|secret|key|auth|sig/i;
+// Query-string parameters whose values may be credentials or personal data. GraphQL over GET carries
+// the whole operation and its variables (a login's password) in the URL, and some clients send tokens
+// there; searches (`q`) and filters look people up by their name, email or phone.
+const MASKED_PARAM = /^(query|variables|extensions|q)$|^filter\[|pass|token|secret|key|auth|sig|email|phone/i;
 
-/** The URL as logged: the values of credential-bearing query parameters masked. */
+/** The URL as logged: the values of credential- and person-bearing query parameters masked. */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
@@ -42,7 +43,7 @@ export function redactUrl(url: string): string {
     } catch {
       // a malformed escape: test the raw name
     }
-    return SECRET_PARAM.test(name) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+    return MASKED_PARAM.test(name) ? `${pair.slice(0, eq)}=[redacted]` : pair;
   });
   return `${url.slice(0, q)}?${params.join('&')}`;
 }

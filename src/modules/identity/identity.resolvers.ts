@@ -1,15 +1,17 @@
+import type { FastifyRequest } from 'fastify';
 import type { IResolvers } from 'mercurius';
 import { callerOf } from '../../platform/graphql/index.js';
 import { type GraphqlListArgs, listParamsFromGraphql, toConnection } from '../../platform/graphql/collection.js';
 import type { AuthService } from './auth.service.js';
 import type { UserService } from './user.service.js';
 import type { ApiKeyService } from './api-key.service.js';
+import type { CredentialThrottle } from './credential-throttle.js';
 
-type Ctx = Parameters<typeof callerOf>[0] & { reply?: { request: { ip: string } } };
+type Ctx = Parameters<typeof callerOf>[0] & { reply: { request: FastifyRequest } };
 const plain = (v: unknown) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 
 /** Identity over GraphQL: the same services as REST. login/refresh/logout need no token, like their REST twins. */
-export function identityResolvers(s: { auth: AuthService; users: UserService; apiKeys: ApiKeyService }): IResolvers {
+export function identityResolvers(s: { auth: AuthService; users: UserService; apiKeys: ApiKeyService; throttle: CredentialThrottle }): IResolvers {
   return {
     Query: {
       me: (_: unknown, _a: unknown, ctx: Ctx) => s.users.me(callerOf(ctx)),
@@ -23,9 +25,17 @@ export function identityResolvers(s: { auth: AuthService; users: UserService; ap
       },
     },
     Mutation: {
-      login: (_: unknown, a: { email: string; password: string }, ctx: Ctx) => s.auth.login(plain(a), ctx.reply?.request.ip ?? 'unknown'),
-      refreshToken: (_: unknown, a: { refreshToken: string }) => s.auth.refresh(plain(a)),
-      logout: async (_: unknown, a: { refreshToken: string }) => {
+      // each field spends from the same budget as one REST call: aliases cannot multiply guesses
+      login: async (_: unknown, a: { email: string; password: string }, ctx: Ctx) => {
+        await s.throttle('login', ctx.reply.request);
+        return s.auth.login(plain(a), ctx.reply.request.ip);
+      },
+      refreshToken: async (_: unknown, a: { refreshToken: string }, ctx: Ctx) => {
+        await s.throttle('refresh', ctx.reply.request);
+        return s.auth.refresh(plain(a));
+      },
+      logout: async (_: unknown, a: { refreshToken: string }, ctx: Ctx) => {
+        await s.throttle('logout', ctx.reply.request);
         await s.auth.logout(plain(a));
         return true;
       },

@@ -11,6 +11,7 @@ import { teamRoutes, userRoutes } from './user.routes.js';
 import { apiKeyRoutes } from './api-key.routes.js';
 import { identityResolvers } from './identity.resolvers.js';
 import { ensureFirstAdmin } from './bootstrap.js';
+import { createCredentialThrottle } from './credential-throttle.js';
 
 export type { UserService } from './user.service.js';
 export type { AuthService } from './auth.service.js';
@@ -30,13 +31,14 @@ export function identityModule(o: {
     refreshTokenTtl: o.config.jwt.refreshTokenTtl,
   });
   const apiKeys = createApiKeyService({ db: o.db });
-  const graphql: GraphqlModule = { resolvers: identityResolvers({ auth, users, apiKeys }) };
+  const throttle = createCredentialThrottle();
+  const graphql: GraphqlModule = { resolvers: identityResolvers({ auth, users, apiKeys, throttle }) };
   return {
     services: { users, auth, apiKeys },
     verifyApiKey: (key: string) => auth.verifyApiKey(key),
     ensureFirstAdmin: (log: Logger) => ensureFirstAdmin(o.db, users, o.config.admin, log),
     routes: (async (app) => {
-      await app.register(authRoutes, { auth, users });
+      await app.register(authRoutes, { auth, users, throttle });
       await app.register(userRoutes, { users });
       await app.register(teamRoutes, { users });
       await app.register(apiKeyRoutes, { apiKeys });

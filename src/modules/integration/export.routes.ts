@@ -28,9 +28,16 @@ export function exportQuery(o: ListQueryOptions) {
 
 const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
+/**
+ * An export reads a whole collection, so it is the cheapest way to make the server work hard:
+ * each caller (user or API key) may start this many exports of one collection a minute.
+ */
+export const EXPORTS_PER_MINUTE = 20;
+
 export const exportRoutes: FastifyPluginAsyncZod<{ exports: ExportService; collections: ExportCollection[] }> = async (app, { exports, collections }) => {
   for (const c of collections) {
     app.get(`/${c.name}/export`, {
+      config: { rateLimit: { max: EXPORTS_PER_MINUTE, timeWindow: 60_000 } },
       schema: {
         tags: [c.name], operationId: `export${pascal(c.name)}`,
         summary: `Download ${c.name} as CSV or NDJSON (streamed; the list's filters, sort, q and fields apply)`,

@@ -4,7 +4,7 @@ import { toProblem } from '../errors/problem.js';
 import { AppError } from '../errors/app-error.js';
 
 interface FormatContext {
-  reply?: { request: { id: string }; log: { error: (o: unknown, m: string) => void } };
+  reply?: { request: { id: string }; log: { error: (o: unknown, m: string) => void }; header: (name: string, value: string) => unknown };
 }
 
 type ErrorLike = GraphQLError & { originalError?: (Error & { errors?: unknown[] }) | undefined };
@@ -31,8 +31,10 @@ export function graphqlErrorFormatter(production: boolean) {
       let extensions: Record<string, unknown>;
       let message = e.message;
       if (isResolverError) {
-        const { problem, unexpected } = toProblem(original, requestId);
+        const { problem, headers, unexpected } = toProblem(original, requestId);
         if (unexpected) ctx.reply?.log.error({ err: original }, 'unexpected error in resolver');
+        // Retry-After of a 429 or 503 is an HTTP header on both doors, not only in REST
+        for (const [name, value] of Object.entries(headers)) ctx.reply?.header(name, value);
         extensions = { code: problem.code, status: problem.status, requestId, ...(problem.errors ? { errors: problem.errors } : {}) };
         worst = Math.max(worst, problem.status);
         for (const k of ['current', 'mergedIntoId', 'results']) if (k in problem) extensions[k] = problem[k];

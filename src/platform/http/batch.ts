@@ -66,6 +66,11 @@ export async function runBatch(
   requestId: string,
   handle: (tx: Executor, record: unknown, index: number) => Promise<{ id: string; status: BatchStatus }>,
 ): Promise<BatchResult[]> {
+  // REST's schema checks the size before the route runs; GraphQL's [JSON!]! cannot say it, so every
+  // door's batch is checked here as well, before the first record is written
+  if (records.length < 1 || records.length > MAX_BATCH) {
+    throw validationFailed([{ path: 'records', message: `must hold 1 to ${MAX_BATCH} records (got ${records.length})` }]);
+  }
   const results: BatchResult[] = [];
   for (const [index, record] of records.entries()) {
     if (atomic) {
