@@ -10,7 +10,7 @@ import type { Config } from './config.js';
 import type { Database } from './platform/db/client.js';
 import { redactPaths, serializeRequest } from './platform/logger.js';
 import { AppError } from './platform/errors/app-error.js';
-import { restErrorsPlugin } from './platform/errors/rest.js';
+import { frameworkErrorReply, restErrorsPlugin } from './platform/errors/rest.js';
 import { authPlugin } from './platform/auth/authenticate.js';
 import { zodFastSerializerCompiler } from './platform/http/serializer.js';
 import { idempotencyPlugin } from './platform/http/idempotency.js';
@@ -93,6 +93,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorReply,
     forceCloseConnections: 'idle',
     routerOptions: {
       ignoreTrailingSlash: true,
