@@ -11,6 +11,7 @@ import type { Database } from './platform/db/client.js';
 import { redactPaths, serializeRequest } from './platform/logger.js';
 import { AppError } from './platform/errors/app-error.js';
 import { frameworkErrorReply, restErrorsPlugin } from './platform/errors/rest.js';
+import { rejectNulCharacters } from './platform/http/nul-guard.js';
 import { authPlugin } from './platform/auth/authenticate.js';
 import { zodFastSerializerCompiler } from './platform/http/serializer.js';
 import { idempotencyPlugin } from './platform/http/idempotency.js';
@@ -115,6 +116,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
     if (closing) reply.header('connection', 'close');
     return payload;
   });
+  app.addHook('preValidation', rejectNulCharacters);
   // PATCH bodies may be sent as JSON merge patch (RFC 7396); both are read as JSON.
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
