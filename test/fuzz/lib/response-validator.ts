@@ -45,14 +45,15 @@ export function responseValidator(doc: ApiDocument) {
   ajv.addSchema({ $id: ROOT, components: { schemas: rehome(doc.schemas) } });
   // openapi.yaml describes whole records; with `fields=` the API leaves the unlisted ones out, which
   // JSON Schema cannot tie to a query parameter. Those answers are judged with nothing required.
-  ajv.addSchema({ $id: `${ROOT}-sparse`, components: { schemas: withoutRequired(rehome(doc.schemas)) } });
+  const toSparse = (schema: unknown) => JSON.parse(JSON.stringify(withoutRequired(schema)).replaceAll(`"${ROOT}#`, `"${ROOT}-sparse#`));
+  ajv.addSchema({ $id: `${ROOT}-sparse`, components: { schemas: toSparse(rehome(doc.schemas)) } });
   const compiled = new Map<string, Map<JsonSchema, ValidateFunction>>([['whole', new Map()], ['sparse', new Map()]]);
   const compile = (schema: JsonSchema, sparse: boolean) => {
     const cache = compiled.get(sparse ? 'sparse' : 'whole') as Map<JsonSchema, ValidateFunction>;
     let v = cache.get(schema);
     if (!v) {
       const rehomed = rehome(schema);
-      v = ajv.compile((sparse ? JSON.parse(JSON.stringify(withoutRequired(rehomed)).replaceAll(`"${ROOT}#`, `"${ROOT}-sparse#`)) : rehomed) as JsonSchema);
+      v = ajv.compile((sparse ? toSparse(rehomed) : rehomed) as JsonSchema);
       cache.set(schema, v);
     }
     return v;
