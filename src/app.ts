@@ -9,7 +9,8 @@ import type { Database } from './platform/db/client.js';
 import { openReadDatabase } from './platform/db/open.js';
 import { redactPaths, serializeRequest } from './platform/logger.js';
 import { AppError } from './platform/errors/app-error.js';
-import { restErrorsPlugin } from './platform/errors/rest.js';
+import { frameworkErrorReply, restErrorsPlugin } from './platform/errors/rest.js';
+import { rejectNulCharacters } from './platform/http/nul-guard.js';
 import { authPlugin } from './platform/auth/authenticate.js';
 import { zodFastSerializerCompiler } from './platform/http/serializer.js';
 import { idempotencyPlugin } from './platform/http/idempotency.js';
@@ -98,6 +99,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorReply,
     forceCloseConnections: 'idle',
     routerOptions: {
       ignoreTrailingSlash: true,
@@ -122,6 +124,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
     if (closing) reply.header('connection', 'close');
     return payload;
   });
+  app.addHook('preValidation', rejectNulCharacters);
   // PATCH bodies may be sent as JSON merge patch (RFC 7396); both are read as JSON.
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 

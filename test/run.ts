@@ -1,12 +1,17 @@
 // Runs the tap suite. With a PostgreSQL server (TEST_DATABASE_URL, as CI sets it) every file runs but
 // the scale tests; `--full` runs them all. On in-memory PGlite — a machine with nothing installed — the quick form runs instead:
 // the domain modules' tests and the unit tests, leaving out the platform suites below (faults,
-// security, contract, integration, identity, the roles matrix, GraphQL limits), which change rarely,
+// concurrency, the generated-request fuzz, security, contract, integration, identity, the roles matrix, GraphQL limits), which change rarely,
 // take a third of the time on PGlite, and always run in CI. `npm run test:full` runs them anywhere.
 import { spawnSync } from 'node:child_process';
 
 const FULL_ONLY = [
   'test/faults/**',
+  'test/concurrency/**',
+  'test/fuzz/customer.test.ts',
+  'test/fuzz/pipeline-service.test.ts',
+  'test/fuzz/marketing-integration.test.ts',
+  'test/fuzz/platform.test.ts',
   'test/security/**',
   'test/contract/**',
   'test/integration/**',

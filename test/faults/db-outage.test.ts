@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import pg from 'pg';
-import { sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { PGlite } from '@electric-sql/pglite';
 import { buildApp } from '../../src/app.js';
 import { connectPostgres } from '../../src/platform/db/client.js';
@@ -11,6 +11,7 @@ import { type TestDatabase, createTestDatabase } from '../helpers/database.js';
 import { settlesWithin } from '../helpers/settles.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { servePglite } from '../helpers/pglite-wire.js';
+import { companies } from '../../src/modules/customer/company.table.js';
 
 // Acceptance: "Stopping PostgreSQL under load gives 503 + Retry-After (zero 500s) and service returns
 // within 5 s of PostgreSQL returning." The app runs over real HTTP with a real pg pool whose only way
@@ -115,6 +116,8 @@ interface Outcome {
   contentType: string | null;
   requestIdHeader: string | null;
   body: unknown;
+  /** the id a 201 acknowledged: it must still exist once the outage is over */
+  createdId?: string;
   error?: string;
 }
 
@@ -154,6 +157,7 @@ function startLoad(base: string, authorization: string) {
         o.requestIdHeader = res.headers.get('x-request-id');
         const text = await res.text();
         o.body = res.status >= 300 ? safeJson(text) : null;
+        if (res.status === 201) o.createdId = (safeJson(text) as { id?: string } | null)?.id;
       } catch (e) {
         o.error = String((e as Error).cause ?? e);
         await sleep(20); // a refused connection fails at once; don't spin
@@ -270,6 +274,16 @@ t.test('a database outage under load answers 503 + Retry-After, never 500, and r
   // Requests parked in the database when the sockets were cut must be 503 too, not 500.
   const inFlight = outcomes.filter((o) => o.startedAt < cutAt && o.endedAt >= cutAt);
   t.ok(inFlight.some((o) => o.status === 503), 'requests in flight at the cut answered 503');
+
+  // Zero acknowledged writes lost: every create answered 201 — before, around and after the cut —
+  // is in the database once it is back. (The converse cannot be promised: a COMMIT whose answer the
+  // cut swallowed is stored though the client heard 503; that is what Idempotency-Key retries are for.)
+  const acknowledged = outcomes.flatMap((o) => (o.op === 'create' && o.status === 201 && o.createdId ? [o.createdId] : []));
+  const stored = acknowledged.length ? await database.db.select({ id: companies.id }).from(companies).where(inArray(companies.id, acknowledged)) : [];
+  t.equal(stored.length, acknowledged.length, `all ${acknowledged.length} acknowledged creates are stored`);
+  t.ok(acknowledged.some((id) => outcomes.find((o) => o.createdId === id)!.startedAt > restoredAt), 'including creates acknowledged after the database returned');
+  const [{ n: total } = { n: -1 }] = await database.db.select({ n: sql<number>`count(*)::int` }).from(companies).where(sql`${companies.name} LIKE 'Outage %'`);
+  t.comment(`creates: ${acknowledged.length} acknowledged, ${total} stored`);
 
   // Every client the outage broke went back to the pool: none is left checked out, and the pool can end.
   await waitFor('the pool to settle', 5_000, () => database.stats().total === database.stats().idle).catch(() => undefined);

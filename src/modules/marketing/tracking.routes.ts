@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { withProblems } from '../../platform/http/problem.schema.js';
+import { Problem, withProblems } from '../../platform/http/problem.schema.js';
 import type { EngagementService } from './engagement.service.js';
 
 // Tracking links of campaign mail (API.md §5 Marketing): outside /v1 and without credentials, since
@@ -12,12 +12,14 @@ const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBR
 const Token = z.object({ token: z.string().min(1).max(200) });
 const origin = (req: FastifyRequest) => ({ requestId: req.id, ip: req.ip, userAgent: req.headers['user-agent'] });
 const tags = ['campaigns'];
+/** documented as what it is: a GIF, not JSON; a bad or foreign token is still a problem+json 4XX */
+const pixel = { description: 'A 1×1 transparent GIF', content: { 'image/gif': { schema: z.string().describe('43 bytes of GIF') } } };
 
 export const trackingRoutes: FastifyPluginAsyncZod<{ engagement: EngagementService }> = async (app, { engagement }) => {
   app.get('/t/o/:token', {
     schema: {
       tags, operationId: 'trackOpen', security: [], summary: 'Open pixel of a campaign message: records an open, answers a 1×1 GIF',
-      params: Token, response: { 200: z.string().describe('image/gif') },
+      params: Token, response: { 200: pixel, '4XX': Problem, '5XX': Problem },
     },
   }, async (req, reply) => {
     await engagement.opened(req.params.token, origin(req));

@@ -33,7 +33,15 @@ export interface PostgresOptions {
   statementTimeoutMs: number;
   applicationName?: string;
   logger?: Logger;
+  /** how long a query waits for a pooled connection (or a new one) before failing as 503; default 1.5 s */
+  connectionTimeoutMs?: number;
 }
+
+/**
+ * Issue #12: with the pool exhausted a request must get 503 within 2 s, not queue until the client
+ * gives up. A free connection normally comes in milliseconds, so 1.5 s of waiting means overload.
+ */
+const POOL_WAIT_MS = 1_500;
 
 function releaseOnConnectionLoss(client: pg.PoolClient): pg.PoolClient {
   const release = client.release;
@@ -54,8 +62,8 @@ export function connectPostgres(o: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: o.url,
     max: o.poolMax,
-    // Fail fast when the server is away, so callers get a 503 instead of hanging.
-    connectionTimeoutMillis: 3_000,
+    // Fail fast when the server is away or the pool is exhausted, so callers get a 503 instead of hanging.
+    connectionTimeoutMillis: o.connectionTimeoutMs ?? POOL_WAIT_MS,
     idleTimeoutMillis: 30_000,
     statement_timeout: o.statementTimeoutMs,
     idle_in_transaction_session_timeout: Math.max(o.statementTimeoutMs * 2, 10_000),

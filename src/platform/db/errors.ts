@@ -104,6 +104,10 @@ export function translateDbError(e: unknown): AppError | undefined {
     case '22003':
     case '22P02':
       return new AppError('validation_failed', 'A value is out of range or malformed', { errors: [], cause: e });
+    // NUL in text ("invalid byte sequence … 0x00") or \u0000 in jsonb: PostgreSQL stores neither
+    case '22021':
+    case '22P05':
+      return new AppError('validation_failed', 'Text must not contain the NUL character (\\u0000)', { errors: [], cause: e });
     default:
       return undefined;
   }

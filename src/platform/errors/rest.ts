@@ -1,5 +1,20 @@
 import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toProblem } from './problem.js';
+
+/**
+ * Fastify's `frameworkErrors`: failures the router meets before any hook runs (a path segment over
+ * the parameter length limit, a malformed URL). Without it Fastify answers them in its own JSON
+ * shape, not problem+json, and without the X-Request-Id header.
+ */
+export function frameworkErrorReply(err: Error, request: FastifyRequest, reply: FastifyReply) {
+  const { problem, headers } = toProblem(err, request.id);
+  return reply
+    .code(problem.status)
+    .headers({ ...headers, 'x-request-id': request.id })
+    .type('application/problem+json')
+    .send(JSON.stringify(problem));
+}
 
 /** One place that turns every failure of a REST call into application/problem+json. */
 export const restErrorsPlugin = fp(async (app) => {

@@ -1,0 +1,9 @@
+import t from 'tap';
+import { fuzzGroup } from './lib/run-group.js';
+
+// Generated requests against the pipeline-service operations of openapi.yaml (see lib/run-group.ts).
+t.test('generated requests: zero 5xx, every response as declared', async (t) => {
+  const report = await fuzzGroup(t, 'pipeline-service');
+  t.comment(`pipeline-service: ${report.operations} operations, ${report.cases} cases, by status ${JSON.stringify(report.byStatus)}`);
+  t.same(report.failures, [], 'no 5xx, and every response matches its declared status, content type and schema');
+});
