@@ -43,7 +43,9 @@ export interface SeedResult {
   rows: Record<string, number>;
 }
 
-export class SeedRefused extends Error {}
+export class SeedRefused extends Error {
+  override name = 'SeedRefused';
+}
 
 const BULK_TABLES = [
   companies, contacts, externalIds, leads, deals, dealContacts, dealStageHistory, activities, tickets, ticketComments,
