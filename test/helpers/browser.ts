@@ -40,6 +40,8 @@ export async function openBrowser(): Promise<Browser> {
     offMachineRequests.push(url.href);
     return route.abort('blockedbyclient');
   });
+  // a loaded CI machine (2 cores, several jobs) can take longer than Playwright's 30 s to lay out a page
+  context.setDefaultTimeout(90_000);
   const page = context.pages()[0] ?? (await context.newPage());
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
