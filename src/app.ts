@@ -68,7 +68,7 @@ export function createModules(o: {
   });
   const analytics = analyticsModule({ config: o.config, db: o.db });
   const all: Module[] = [identity, customer, pipeline, service, marketing, integration, analytics];
-  return { identity, marketing, all };
+  return { identity, customer, pipeline, service, marketing, integration, analytics, all };
 }
 
 /** Builds the whole service from a config and a database. No globals: tests build many side by side. */

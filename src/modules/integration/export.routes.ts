@@ -19,7 +19,7 @@ const exportFile = {
   },
 };
 
-function exportQuery(o: ListQueryOptions) {
+export function exportQuery(o: ListQueryOptions) {
   return listQuerySchema(o)
     .omit({ limit: true, cursor: true })
     .extend({ format: z.enum(EXPORT_FORMATS).optional().describe('csv (the default) or ndjson') })

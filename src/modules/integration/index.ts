@@ -28,6 +28,7 @@ import type { MarketingServices } from '../marketing/index.js';
 export { EventPattern, matchesType, toTypeFilter } from './feed.schema.js';
 export { DELIVERY_TIMEOUT_MS, USER_AGENT, sendWebhook } from './delivery.worker.js';
 export { checkUrlStatically } from './url-guard.js';
+export { exportQuery } from './export.routes.js';
 
 export interface IntegrationModuleDeps {
   config: Config;
@@ -78,7 +79,8 @@ export function integrationModule({ config, db, customer, pipeline, service, mar
   // ---- exports (export.*) ----
   // REST only (a streamed download); each collection's list, scope and filters come from its own module
   const exports = createExportService({ customFields: customer.customFields });
-  routes.push(async (app) => app.register(exportRoutes, { exports, collections: exportCollections(customer, pipeline, service, marketing) }));
+  const collections = exportCollections(customer, pipeline, service, marketing);
+  routes.push(async (app) => app.register(exportRoutes, { exports, collections }));
 
   // ---- live changes: GraphQL subscriptions fed by the outbox (subscription.*) ----
   const live = createLiveChanges({ db });
@@ -86,5 +88,6 @@ export function integrationModule({ config, db, customer, pipeline, service, mar
   // one poller per process, idle while nobody subscribes; every process polls the database itself
   workers.push({ name: 'live changes', intervalMs: 250, run: (x) => live.poll(x) });
 
-  return assembleModule({ feed, webhooks, deliveries, imports }, { routes, graphql, workers });
+  // exports and their collections are also what `crm export` (src/cli) streams to a file
+  return assembleModule({ feed, webhooks, deliveries, imports, exports, exportCollections: collections }, { routes, graphql, workers });
 }

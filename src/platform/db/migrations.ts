@@ -15,9 +15,11 @@ export function shippedMigrationCount(): number {
 }
 
 export async function appliedMigrationCount(db: Executor): Promise<number> {
-  const rows = await queryRows<{ n: number }>(db, sql`
-    SELECT CASE WHEN to_regclass('drizzle.__drizzle_migrations') IS NULL THEN 0
-      ELSE (SELECT count(*)::int FROM drizzle.__drizzle_migrations) END AS n`);
+  // Two statements: PostgreSQL resolves every table a statement names before running it, so one
+  // CASE over a table that does not exist yet fails on a fresh database instead of answering 0.
+  const table = await queryRows<{ present: boolean }>(db, sql`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS present`);
+  if (!table.rows[0]?.present) return 0;
+  const rows = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
   return Number(rows.rows[0]?.n ?? 0);
 }
 
