@@ -16,12 +16,11 @@ const RATE_LIMIT_MAX = 30;
 const ADMIN = { email: 'scale-admin@example.com', password: 'a-long-admin-password-0' };
 
 const db = await createTestDatabase();
-if (!db.url) throw new Error('two server processes need a PostgreSQL server: set TEST_DATABASE_URL (PGlite belongs to one process)');
-const redis = await connectTestRedis();
-t.teardown(async () => {
-  await redis.close();
+if (!db.url) {
   await db.close();
-});
+  throw new Error('two server processes need a PostgreSQL server: set TEST_DATABASE_URL (PGlite belongs to one process)');
+}
+const redis = await connectTestRedis();
 
 const env = {
   NODE_ENV: 'test',
@@ -37,11 +36,23 @@ const env = {
   SHUTDOWN_GRACE_MS: '3000',
 };
 const servers: (ServerProcess & { base: string })[] = [];
-// stopped before the database is dropped (teardowns run last-registered first)
-t.teardown(() => Promise.all(servers.map((s) => s.stop())));
-const started = await Promise.allSettled([startServerProcess(env), startServerProcess(env)]);
+/** servers first: they hold connections to the database that is dropped after them */
+const cleanUp = async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+  await redis.close();
+  await db.close();
+};
+// a safety limit for a loaded machine, not a timing assertion
+const STARTUP_LIMIT_MS = 90_000;
+const started = await Promise.allSettled([startServerProcess(env, STARTUP_LIMIT_MS), startServerProcess(env, STARTUP_LIMIT_MS)]);
 for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
-for (const s of started) if (s.status === 'rejected') throw s.reason;
+const failed = started.find((s) => s.status === 'rejected');
+if (failed) {
+  // nothing below runs: leave no server, database or Redis key behind
+  await cleanUp();
+  throw failed.reason;
+}
+t.teardown(cleanUp);
 const [a, b] = servers as [ServerProcess & { base: string }, ServerProcess & { base: string }];
 
 async function call(base: string, method: string, path: string, token: string | undefined, body?: unknown) {
