@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type Config, loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/app.js';
@@ -37,10 +39,25 @@ export interface GqlBody {
   errors?: { message: string; extensions: { code: string; status: number; requestId: string; errors?: { path: string; message: string }[]; [k: string]: unknown } }[];
 }
 
+// TEST_LOG_DIR set (npm run test:logs): every test app logs at info into <dir>/<pid>.log, so a
+// scan of a whole suite's logs can prove no credential or personal data is ever written there.
+let capturedLog: NodeJS.WritableStream | undefined;
+function captureLog(): NodeJS.WritableStream | undefined {
+  const dir = process.env.TEST_LOG_DIR;
+  if (!dir) return undefined;
+  if (!capturedLog) {
+    mkdirSync(dir, { recursive: true });
+    capturedLog = createWriteStream(join(dir, `${process.pid}.log`), { flags: 'a' });
+  }
+  return capturedLog;
+}
+
 export async function startTestApp(o: { env?: Record<string, string>; db?: TestDatabase; startWorkers?: boolean; logStream?: NodeJS.WritableStream } = {}): Promise<TestApp> {
   const db = o.db ?? (await createTestDatabase());
-  const config = testConfig(o.env);
-  const app = await buildApp({ config, database: db.database, startWorkers: o.startWorkers ?? false, ...(o.logStream ? { logStream: o.logStream } : {}) });
+  const captured = o.logStream ? undefined : captureLog();
+  const config = testConfig(captured ? { LOG_LEVEL: 'info', ...o.env } : o.env);
+  const logStream = o.logStream ?? captured;
+  const app = await buildApp({ config, database: db.database, startWorkers: o.startWorkers ?? false, ...(logStream ? { logStream } : {}) });
   await app.ready();
   const user = (role: Role, u: { id?: string; teamIds?: string[] } = {}): TestUser => {
     const id = u.id ?? randomUUID();

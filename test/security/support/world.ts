@@ -71,7 +71,7 @@ export async function buildWorld(h: TestApp): Promise<World> {
       'scoring-rules': scoringRule, 'sla-policies': slaPolicy, tickets: ticket, segments: segment, campaigns: campaign, workflows: workflow,
       webhooks: webhook, 'custom-fields': customField, imports: importJob, 'api-keys': apiKey, users: target.id, teams: teamB,
     },
-    nested: { commentId: comment, userId: target.id, deliveryId: randomUUID() },
+    nested: { commentId: comment, userId: target.id, deliveryId: randomUUID(), stageId: pipeline.stages[0].id },
   };
 }
 
