@@ -1,7 +1,7 @@
 // Runs the tap suite. With a PostgreSQL server (TEST_DATABASE_URL, as CI sets it) every file runs but
 // the scale tests; `--full` runs them all. On in-memory PGlite — a machine with nothing installed — the quick form runs instead:
 // the domain modules' tests and the unit tests, leaving out the platform suites below (faults,
-// security, contract, integration, identity, the roles matrix, GraphQL limits), which change rarely,
+// security, contract, integration, identity, the roles matrix, GraphQL limits, the CLI), which change rarely,
 // take a third of the time on PGlite, and always run in CI. `npm run test:full` runs them anywhere.
 import { spawnSync } from 'node:child_process';
 
@@ -14,6 +14,8 @@ const FULL_ONLY = [
   'test/api/roles-matrix.test.ts',
   'test/api/graphql-limits.test.ts',
   'test/api/http-plumbing.test.ts',
+  // a dozen CLI processes, each opening the embedded database from disk: minutes on PGlite
+  'test/cli/**',
 ];
 
 /** Scale measurements (a 100k-row import): minutes of one job for a figure, so only in the full form. */
