@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// `npx crm …`: the compiled CLI when `npm run build` made one (the Docker image), else the TypeScript
-// source through tsx (a checkout after `npm ci`).
+// `npx crm …`: in a checkout, the TypeScript source through tsx, so the command always matches the
+// code (a dist/ left by an earlier build could be stale); where only the compiled dist/ exists, that.
 import { existsSync } from 'node:fs';
 import { URL, fileURLToPath } from 'node:url';
 
-const compiled = new URL('../dist/cli/crm.js', import.meta.url);
-if (existsSync(fileURLToPath(compiled))) {
-  await import(compiled.href);
-} else {
+const source = new URL('../src/cli/crm.ts', import.meta.url);
+if (existsSync(fileURLToPath(source))) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli/crm.ts', import.meta.url).href);
+  await import(source.href);
+} else {
+  await import(new URL('../dist/cli/crm.js', import.meta.url).href);
 }

@@ -1,7 +1,7 @@
 // Runs the tap suite. With a PostgreSQL server (TEST_DATABASE_URL, as CI sets it) every file runs but
 // the scale tests; `--full` runs them all. On in-memory PGlite — a machine with nothing installed — the quick form runs instead:
 // the domain modules' tests and the unit tests, leaving out the platform suites below (faults,
-// concurrency, the generated-request fuzz, security, contract, integration, identity, the roles matrix, GraphQL limits), which change rarely,
+// concurrency, the generated-request fuzz, security, contract, integration, identity, the roles matrix, GraphQL limits, the CLI), which change rarely,
 // take a third of the time on PGlite, and always run in CI. `npm run test:full` runs them anywhere.
 import { spawnSync } from 'node:child_process';
 
@@ -19,6 +19,8 @@ const FULL_ONLY = [
   'test/api/roles-matrix.test.ts',
   'test/api/graphql-limits.test.ts',
   'test/api/http-plumbing.test.ts',
+  // a dozen CLI processes, each opening the embedded database from disk: minutes on PGlite
+  'test/cli/**',
 ];
 
 /** Several server processes on one database: PGlite belongs to one process, so these need a server. */

@@ -13,7 +13,9 @@ import { type TestDatabase, createTestDatabase, testDatabaseKind } from '../help
 // one on the PostgreSQL server when there is one, else an embedded database in a temporary folder.
 // What the commands did is then checked through the API, in process, on the same database.
 
-t.setTimeout(600_000); // each command is a new Node process compiling TypeScript: slow on a busy 2-core machine
+// each command is a new Node process loading TypeScript (and, without a server, the embedded database
+// from disk): minutes on a busy 2-core machine. A bound on a hang, not a timing assertion.
+t.setTimeout(900_000);
 
 const bin = fileURLToPath(new URL('../../bin/crm.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'crm-cli-'));
@@ -43,7 +45,21 @@ function crm(args: string[], input = ''): Promise<Run> {
   });
 }
 
+/** The same, inside a pseudo-terminal (util-linux `script`), as a person at a terminal runs it. */
+function crmOnTty(args: string[]): Promise<Run> {
+  const quoted = [process.execPath, bin, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  return new Promise((resolve) => {
+    const { DATABASE_URL: _drop, ...inherited } = process.env;
+    const child = spawn('script', ['-qfec', quoted, '/dev/null'], { env: { ...inherited, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
+  });
+}
+
 const csv = join(work, 'contacts.csv');
+const companiesCsv = join(work, 'companies.csv');
+writeFileSync(companiesCsv, 'name,domain\nTty Trading,tty-trading.example\nTty Logistics,tty-logistics.example\n');
 writeFileSync(csv, 'firstName,lastName,email,tags\nAna,Cli,ana.cli@example.com,vip;retail\nOmar,Cli,omar.cli@example.com,\nBad,Cli,not-an-email,\n');
 
 // The commands run first, in order, while nothing else has the embedded database open.
@@ -55,6 +71,7 @@ const weakAdmin = await crm(['create-admin', '--email', 'weak@example.com', '--p
 const key = await crm(['create-api-key', '--name', 'ERP sync', '--role', 'manager']);
 const badKey = await crm(['create-api-key', '--name', 'Nope', '--role', 'king']);
 const imported = await crm(['import', csv, '--entity', 'contacts']);
+const importedOnTty = await crmOnTty(['import', companiesCsv, '--entity', 'companies']);
 const exported = await crm(['export', '--entity', 'contacts', '--format', 'ndjson', '--query', 'filter[lastName][eq]=Cli&sort=email&fields=email,tags']);
 const badExport = await crm(['export', '--entity', 'contacts', '--query', 'filter[shoeSize][eq]=42']);
 const verified = await crm(['audit:verify']);
@@ -109,6 +126,15 @@ t.test('import goes through the import service: good rows written, the bad one r
   t.match(imported.stderr, /importing 3 contacts: 3\/3 rows/, 'progress as lines when stderr is not a terminal');
   const list = await h.request({ method: 'GET', url: '/v1/contacts?filter[lastName][eq]=Cli&sort=email', headers: h.user('admin').auth });
   t.same(list.json().data.map((c: { email: string; tags: string[] }) => [c.email, c.tags]), [['ana.cli@example.com', ['vip', 'retail']], ['omar.cli@example.com', []]]);
+});
+
+t.test('on a terminal, import draws a progress bar', async (t) => {
+  t.equal(importedOnTty.code, 0, importedOnTty.stdout);
+  t.ok(importedOnTty.stdout.includes('\u001b['), 'terminal control sequences: the bar is redrawn in place');
+  t.match(importedOnTty.stdout, /importing 2 companies \[[^\]]+\] 100% \| 2\/2 rows/);
+  t.match(importedOnTty.stdout, /completed: 2 created, 0 updated, 0 failed of 2 rows/);
+  const list = await h.request({ method: 'GET', url: '/v1/companies?filter[domain][startsWith]=tty-&sort=name', headers: h.user('admin').auth });
+  t.same(list.json().data.map((c: { name: string }) => c.name), ['Tty Logistics', 'Tty Trading']);
 });
 
 t.test('export streams the collection with the list\'s filters, and refuses a bad one', async (t) => {
