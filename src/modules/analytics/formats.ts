@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { Problem } from '../../platform/http/problem.schema.js';
 import { toCsv } from './csv.js';
 import { toSvg } from './svg-chart.js';
 
@@ -14,6 +15,22 @@ export const formatParam = z.enum(FORMATS).optional()
   .describe('json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml)');
 
 const CONTENT_TYPE: Record<Exclude<Format, 'json'>, string> = { csv: 'text/csv; charset=utf-8', svg: 'image/svg+xml; charset=utf-8' };
+
+/** The responses of an analytics endpoint: its figure in each format, problems as everywhere. */
+export function analyticsResponses<T extends z.ZodType>(figure: T) {
+  return {
+    200: {
+      description: 'The figure: JSON by default; with format=csv a table, with format=svg a chart',
+      content: {
+        'application/json': { schema: figure },
+        'text/csv': { schema: z.string().describe('header of dotted field names; rows: the series, else the first list, else the figure itself (docs/metrics.md "Formats")') },
+        'image/svg+xml': { schema: z.string().describe('a line chart of a series, bars otherwise; labelled axes') },
+      },
+    },
+    '4XX': Problem,
+    '5XX': Problem,
+  };
+}
 
 /** Routes answering 200 with ?format=csv|svg send the rendered text instead of JSON. */
 async function render(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
