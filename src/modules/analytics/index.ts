@@ -17,6 +17,7 @@ import { createSalesAnalytics } from './sales.service.js';
 import { createSalesHistoryAnalytics } from './sales-history.service.js';
 import { createMarketingAnalytics } from './marketing.service.js';
 import { marketingAnalyticsResolvers, marketingAnalyticsRoutes } from './marketing.routes.js';
+import { withFormats } from './formats.js';
 
 export interface AnalyticsModuleDeps {
   config: Config;
@@ -29,36 +30,37 @@ export interface AnalyticsModuleDeps {
  * once in docs/metrics.md, scoped to the caller. Each area adds its routes and GraphQL below.
  */
 export function analyticsModule({ config, db }: AnalyticsModuleDeps) {
-  const routes: FastifyPluginAsync[] = [];
+  const analyticsRoutes: FastifyPluginAsync[] = [];
   const graphql: GraphqlModule[] = [];
   void config; void db;
 
   // ---- sales (sales.*) ----
   const sales = createSalesAnalytics({ db });
   const history = createSalesHistoryAnalytics({ db });
-  routes.push(async (app) => app.register(salesAnalyticsRoutes, { sales, history }));
+  analyticsRoutes.push(async (app) => app.register(salesAnalyticsRoutes, { sales, history }));
   graphql.push({ resolvers: salesAnalyticsResolvers(sales, history) });
 
   // ---- customers (customers.*) ----
   const customers = createCustomerAnalytics({ db });
-  routes.push(async (app) => app.register(customerAnalyticsRoutes, { customers }));
+  analyticsRoutes.push(async (app) => app.register(customerAnalyticsRoutes, { customers }));
   graphql.push({ resolvers: customerAnalyticsResolvers(customers) });
 
   // ---- service (service.*) ----
   const service = createServiceAnalytics({ db });
-  routes.push(async (app) => app.register(serviceAnalyticsRoutes, { service }));
+  analyticsRoutes.push(async (app) => app.register(serviceAnalyticsRoutes, { service }));
   graphql.push({ resolvers: serviceAnalyticsResolvers(service) });
 
   // ---- marketing: campaigns and acquisition cost (marketing.*) ----
   const marketing = createMarketingAnalytics({ db });
-  routes.push(async (app) => app.register(marketingAnalyticsRoutes, { marketing }));
+  analyticsRoutes.push(async (app) => app.register(marketingAnalyticsRoutes, { marketing }));
   graphql.push({ resolvers: marketingAnalyticsResolvers(marketing) });
 
   // ---- team and kpis (team.*, kpis.*) ----
   const kpis = createKpis({ sales, customers, service, marketing });
   const team = createTeamAnalytics({ db });
-  routes.push(async (app) => app.register(kpisRoutes, { kpis, team }));
+  analyticsRoutes.push(async (app) => app.register(kpisRoutes, { kpis, team }));
   graphql.push({ resolvers: kpisResolvers(kpis, team) });
 
-  return assembleModule({}, { routes, graphql });
+  // every endpoint also answers ?format=csv|svg, rendered from its JSON figure (formats.ts)
+  return assembleModule({}, { routes: [withFormats(analyticsRoutes)], graphql });
 }

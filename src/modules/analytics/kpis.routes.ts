@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { IResolvers } from 'mercurius';
 import { contextOf } from '../../platform/auth/authenticate.js';
 import { callerOf } from '../../platform/graphql/index.js';
-import { withProblems } from '../../platform/http/problem.schema.js';
+import { analyticsResponses } from './formats.js';
 import { Kpis, KpisQuery } from './kpis.schema.js';
 import type { KpisService } from './kpis.service.js';
 import { TeamPerformance, TeamQuery, type TeamAnalytics } from './team.service.js';
@@ -12,7 +12,7 @@ export const kpisRoutes: FastifyPluginAsyncZod<{ kpis: KpisService; team: TeamAn
     schema: {
       tags: ['analytics'], operationId: 'analyticsTeamPerformance',
       summary: 'Per owner or team: deals won and amount, activities logged, tickets solved, median first response',
-      querystring: TeamQuery, response: withProblems({ 200: TeamPerformance }),
+      querystring: TeamQuery, response: analyticsResponses(TeamPerformance),
     },
   }, async (req) => team.performance(contextOf(req), req.query));
 
@@ -20,7 +20,7 @@ export const kpisRoutes: FastifyPluginAsyncZod<{ kpis: KpisService; team: TeamAn
     schema: {
       tags: ['analytics'], operationId: 'analyticsKpis',
       summary: 'Dashboard summary: each figure for the range and the previous range of equal length, with the change',
-      querystring: KpisQuery, response: withProblems({ 200: Kpis }),
+      querystring: KpisQuery, response: analyticsResponses(Kpis),
     },
   }, async (req) => kpis.kpis(contextOf(req), req.query));
 };

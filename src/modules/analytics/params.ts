@@ -5,6 +5,7 @@ import { type Scope, assertCan } from '../../platform/auth/permissions.js';
 import { AppError, validationFailed } from '../../platform/errors/app-error.js';
 import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
 import { minorUnits } from '../../platform/http/money.js';
+import { formatParam } from './formats.js';
 
 // The parameters every figure shares (docs/metrics.md "Common parameters") and the SQL pieces they
 // become: the instant range, the time zone of buckets, the bucket series.
@@ -43,6 +44,7 @@ export const common = {
   to: Bound.optional().describe('End: an ISO instant (exclusive), or a date (inclusive: up to the next day in timeZone). Default: now / all time'),
   timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Riyadh').default('UTC')
     .describe('IANA time zone of dates and buckets (default UTC)'),
+  format: formatParam,
 };
 export const intervalParam = z.enum(INTERVALS).optional().describe('With it, the figure also comes as a series of buckets (day, week from Monday, month, quarter) in timeZone');
 

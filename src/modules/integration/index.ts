@@ -29,6 +29,8 @@ export { EventPattern, matchesType, toTypeFilter } from './feed.schema.js';
 export { DELIVERY_TIMEOUT_MS, USER_AGENT, sendWebhook } from './delivery.worker.js';
 export { checkUrlStatically } from './url-guard.js';
 export { exportQuery } from './export.routes.js';
+// analytics CSV downloads share the exports' spreadsheet safety
+export { UTF8_BOM, guardFormula } from './export.csv.js';
 
 export interface IntegrationModuleDeps {
   config: Config;
