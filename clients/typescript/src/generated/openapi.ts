@@ -2283,6 +2283,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/sales/stage-duration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Days deals stayed in each open stage (stays ended in the range), and open deals in it now */
+        get: operations["analyticsSalesStageDuration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/sales/forecast-accuracy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per period: the weighted forecast as it stood at the period start against the amount won in the period, per currency */
+        get: operations["analyticsSalesForecastAccuracy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/analytics/customers/retention": {
         parameters: {
             query?: never;
@@ -4968,10 +5002,26 @@ export interface components {
             ticketsSolved: components["schemas"]["KpiInput"];
             medianFirstResponseMinutes: components["schemas"]["KpiInput"];
             medianResolutionMinutes: components["schemas"]["KpiInput"];
+            medianFirstResponseBusinessMinutes: components["schemas"]["KpiInput"];
+            medianResolutionBusinessMinutes: components["schemas"]["KpiInput"];
             firstResponseCompliance: components["schemas"]["KpiInput"];
             resolutionCompliance: components["schemas"]["KpiInput"];
             csat: components["schemas"]["KpiInput"];
             nps: components["schemas"]["KpiInput"];
+        };
+        MarketingKpisInput: {
+            campaigns: components["schemas"]["KpiInput"];
+            sent: components["schemas"]["KpiInput"];
+            delivered: components["schemas"]["KpiInput"];
+            converted: components["schemas"]["KpiInput"];
+            deliveryRate: components["schemas"]["KpiInput"];
+            openRate: components["schemas"]["KpiInput"];
+            clickRate: components["schemas"]["KpiInput"];
+            conversionRate: components["schemas"]["KpiInput"];
+            unsubscribeRate: components["schemas"]["KpiInput"];
+            spend: components["schemas"]["MoneyKpiInput"][];
+            revenue: components["schemas"]["MoneyKpiInput"][];
+            costPerConversion: components["schemas"]["MoneyKpiInput"][];
         };
         KpisInput: {
             from: string | null;
@@ -4985,6 +5035,8 @@ export interface components {
             customers: components["schemas"]["CustomerKpisInput"] | null;
             /** @description null for roles without service figures */
             service: components["schemas"]["ServiceKpisInput"] | null;
+            /** @description null for roles without marketing figures */
+            marketing: components["schemas"]["MarketingKpisInput"] | null;
         };
         TeamMemberPerformanceInput: {
             /** @description user or team id; null: records without one */
@@ -5006,11 +5058,70 @@ export interface components {
             groupBy: "owner" | "team";
             members: components["schemas"]["TeamMemberPerformanceInput"][];
         };
+        SalesStageDurationStageInput: {
+            stageId: string;
+            name: string;
+            position: number;
+            /** @description stays in the stage that ended (the deal moved on) in the range */
+            stays: number;
+            averageDays: number | null;
+            medianDays: number | null;
+            /** @description open deals in the stage now */
+            openDeals: number;
+        };
+        SalesStageDurationInput: {
+            /** @description start of the range (ISO instant); null: all time */
+            from: string | null;
+            /** @description end of the range, exclusive (ISO instant); null: up to now */
+            to: string | null;
+            timeZone: string;
+            pipelines: {
+                pipelineId: string;
+                name: string;
+                stages: components["schemas"]["SalesStageDurationStageInput"][];
+            }[];
+        };
+        SalesForecastAccuracyRowInput: {
+            currency: string;
+            /** @description deals open at the period start, in an open stage, expected to close in the period */
+            forecastDeals: number;
+            /** @description their amounts */
+            forecastAmount: string;
+            /** @description their amounts × the probability of the stage they were in at the period start */
+            weightedForecast: string;
+            /** @description of the forecast deals, those won by the period end */
+            forecastWon: number;
+            /** @description deals won in the period, forecast or not */
+            wonDeals: number;
+            wonAmount: string;
+            /** @description wonAmount / weightedForecast; null when nothing was forecast */
+            accuracy: number | null;
+        };
+        SalesForecastAccuracyInput: {
+            /** @description start of the range (ISO instant); null: all time */
+            from: string | null;
+            /** @description end of the range, exclusive (ISO instant); null: up to now */
+            to: string | null;
+            timeZone: string;
+            interval: string;
+            /** @description every period added up */
+            byCurrency: components["schemas"]["SalesForecastAccuracyRowInput"][];
+            series: {
+                /** @description first day of the period (YYYY-MM-DD in timeZone) */
+                period: string;
+                byCurrency: components["schemas"]["SalesForecastAccuracyRowInput"][];
+            }[];
+        };
         DurationStatsInput: {
             count: number;
             averageMinutes: number | null;
             medianMinutes: number | null;
             p90Minutes: number | null;
+        };
+        /** @description the same in business minutes of each ticket's SLA calendar (its policy, else the default one, else around the clock) */
+        BusinessTimesInput: {
+            firstResponse: components["schemas"]["DurationStatsInput"];
+            resolution: components["schemas"]["DurationStatsInput"];
         };
         ServiceResponseTimesInput: {
             from: string | null;
@@ -5018,15 +5129,18 @@ export interface components {
             timeZone: string;
             firstResponse: components["schemas"]["DurationStatsInput"];
             resolution: components["schemas"]["DurationStatsInput"];
+            business: components["schemas"]["BusinessTimesInput"];
             groups?: {
                 key?: string | null;
                 firstResponse: components["schemas"]["DurationStatsInput"];
                 resolution: components["schemas"]["DurationStatsInput"];
+                business: components["schemas"]["BusinessTimesInput"];
             }[];
             series?: {
                 period?: string;
                 firstResponse: components["schemas"]["DurationStatsInput"];
                 resolution: components["schemas"]["DurationStatsInput"];
+                business: components["schemas"]["BusinessTimesInput"];
             }[];
         };
         SlaPartInput: {
@@ -5147,8 +5261,12 @@ export interface components {
                 conversionRate: number | null;
                 /** @description unsubscribed / delivered */
                 unsubscribeRate: number | null;
+                /** @description campaigns in the range */
+                campaigns: number;
                 spend: components["schemas"]["AnalyticsMoneyAmountInput"][];
                 revenue: components["schemas"]["AnalyticsMoneyAmountInput"][];
+                /** @description per currency: spend of the campaigns paid in it / their conversions */
+                costPerConversion: components["schemas"]["AnalyticsMoneyAmountInput"][];
             };
         };
         AcquisitionCostInput: {
@@ -7631,10 +7749,26 @@ export interface components {
             ticketsSolved: components["schemas"]["Kpi"];
             medianFirstResponseMinutes: components["schemas"]["Kpi"];
             medianResolutionMinutes: components["schemas"]["Kpi"];
+            medianFirstResponseBusinessMinutes: components["schemas"]["Kpi"];
+            medianResolutionBusinessMinutes: components["schemas"]["Kpi"];
             firstResponseCompliance: components["schemas"]["Kpi"];
             resolutionCompliance: components["schemas"]["Kpi"];
             csat: components["schemas"]["Kpi"];
             nps: components["schemas"]["Kpi"];
+        };
+        MarketingKpis: {
+            campaigns: components["schemas"]["Kpi"];
+            sent: components["schemas"]["Kpi"];
+            delivered: components["schemas"]["Kpi"];
+            converted: components["schemas"]["Kpi"];
+            deliveryRate: components["schemas"]["Kpi"];
+            openRate: components["schemas"]["Kpi"];
+            clickRate: components["schemas"]["Kpi"];
+            conversionRate: components["schemas"]["Kpi"];
+            unsubscribeRate: components["schemas"]["Kpi"];
+            spend: components["schemas"]["MoneyKpi"][];
+            revenue: components["schemas"]["MoneyKpi"][];
+            costPerConversion: components["schemas"]["MoneyKpi"][];
         };
         Kpis: {
             from: string | null;
@@ -7648,6 +7782,8 @@ export interface components {
             customers: components["schemas"]["CustomerKpis"] | null;
             /** @description null for roles without service figures */
             service: components["schemas"]["ServiceKpis"] | null;
+            /** @description null for roles without marketing figures */
+            marketing: components["schemas"]["MarketingKpis"] | null;
         };
         TeamMemberPerformance: {
             /** @description user or team id; null: records without one */
@@ -7669,11 +7805,70 @@ export interface components {
             groupBy: "owner" | "team";
             members: components["schemas"]["TeamMemberPerformance"][];
         };
+        SalesStageDurationStage: {
+            stageId: string;
+            name: string;
+            position: number;
+            /** @description stays in the stage that ended (the deal moved on) in the range */
+            stays: number;
+            averageDays: number | null;
+            medianDays: number | null;
+            /** @description open deals in the stage now */
+            openDeals: number;
+        };
+        SalesStageDuration: {
+            /** @description start of the range (ISO instant); null: all time */
+            from: string | null;
+            /** @description end of the range, exclusive (ISO instant); null: up to now */
+            to: string | null;
+            timeZone: string;
+            pipelines: {
+                pipelineId: string;
+                name: string;
+                stages: components["schemas"]["SalesStageDurationStage"][];
+            }[];
+        };
+        SalesForecastAccuracyRow: {
+            currency: string;
+            /** @description deals open at the period start, in an open stage, expected to close in the period */
+            forecastDeals: number;
+            /** @description their amounts */
+            forecastAmount: string;
+            /** @description their amounts × the probability of the stage they were in at the period start */
+            weightedForecast: string;
+            /** @description of the forecast deals, those won by the period end */
+            forecastWon: number;
+            /** @description deals won in the period, forecast or not */
+            wonDeals: number;
+            wonAmount: string;
+            /** @description wonAmount / weightedForecast; null when nothing was forecast */
+            accuracy: number | null;
+        };
+        SalesForecastAccuracy: {
+            /** @description start of the range (ISO instant); null: all time */
+            from: string | null;
+            /** @description end of the range, exclusive (ISO instant); null: up to now */
+            to: string | null;
+            timeZone: string;
+            interval: string;
+            /** @description every period added up */
+            byCurrency: components["schemas"]["SalesForecastAccuracyRow"][];
+            series: {
+                /** @description first day of the period (YYYY-MM-DD in timeZone) */
+                period: string;
+                byCurrency: components["schemas"]["SalesForecastAccuracyRow"][];
+            }[];
+        };
         DurationStats: {
             count: number;
             averageMinutes: number | null;
             medianMinutes: number | null;
             p90Minutes: number | null;
+        };
+        /** @description the same in business minutes of each ticket's SLA calendar (its policy, else the default one, else around the clock) */
+        BusinessTimes: {
+            firstResponse: components["schemas"]["DurationStats"];
+            resolution: components["schemas"]["DurationStats"];
         };
         ServiceResponseTimes: {
             from: string | null;
@@ -7681,15 +7876,18 @@ export interface components {
             timeZone: string;
             firstResponse: components["schemas"]["DurationStats"];
             resolution: components["schemas"]["DurationStats"];
+            business: components["schemas"]["BusinessTimes"];
             groups?: {
                 key?: string | null;
                 firstResponse: components["schemas"]["DurationStats"];
                 resolution: components["schemas"]["DurationStats"];
+                business: components["schemas"]["BusinessTimes"];
             }[];
             series?: {
                 period?: string;
                 firstResponse: components["schemas"]["DurationStats"];
                 resolution: components["schemas"]["DurationStats"];
+                business: components["schemas"]["BusinessTimes"];
             }[];
         };
         SlaPart: {
@@ -7810,8 +8008,12 @@ export interface components {
                 conversionRate: number | null;
                 /** @description unsubscribed / delivered */
                 unsubscribeRate: number | null;
+                /** @description campaigns in the range */
+                campaigns: number;
                 spend: components["schemas"]["AnalyticsMoneyAmount"][];
                 revenue: components["schemas"]["AnalyticsMoneyAmount"][];
+                /** @description per currency: spend of the campaigns paid in it / their conversions */
+                costPerConversion: components["schemas"]["AnalyticsMoneyAmount"][];
             };
         };
         AcquisitionCost: {
@@ -7992,13 +8194,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description image/gif */
+            /** @description A 1×1 transparent GIF */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "image/gif": string;
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -16101,6 +16321,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description Only this pipeline */
                 pipelineId?: string;
             };
@@ -16110,13 +16332,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SalesFunnel"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16148,6 +16372,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description With it, the figure also comes as a series of buckets (day, week from Monday, month, quarter) in timeZone */
                 interval?: "day" | "week" | "month" | "quarter";
                 /** @description Also splits the figure per owner, pipeline or team id (null key: none) */
@@ -16159,13 +16385,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SalesWinRate"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16197,6 +16425,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description With it, the figure also comes as a series of buckets (day, week from Monday, month, quarter) in timeZone */
                 interval?: "day" | "week" | "month" | "quarter";
                 /** @description Also splits the figure per owner, pipeline or team id (null key: none) */
@@ -16208,13 +16438,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SalesCycleLength"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16246,6 +16478,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description With it, the figure also comes as a series of buckets (day, week from Monday, month, quarter) in timeZone */
                 interval?: "day" | "week" | "month" | "quarter";
                 /** @description Also splits the figure per owner, pipeline or team id (null key: none) */
@@ -16257,13 +16491,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SalesDealSize"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16295,6 +16531,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
             };
             header?: never;
             path?: never;
@@ -16302,13 +16540,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SalesVelocity"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16340,6 +16580,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
             };
             header?: never;
             path?: never;
@@ -16347,13 +16589,117 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SalesLeadSources"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    analyticsSalesStageDuration: {
+        parameters: {
+            query?: {
+                /** @description Start (inclusive): an ISO instant, or a date meaning its first instant in timeZone. Default: all time */
+                from?: string;
+                /** @description End: an ISO instant (exclusive), or a date (inclusive: up to the next day in timeZone). Default: now / all time */
+                to?: string;
+                /** @description IANA time zone of dates and buckets (default UTC) */
+                timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
+                /** @description Only this pipeline */
+                pipelineId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SalesStageDuration"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    analyticsSalesForecastAccuracy: {
+        parameters: {
+            query?: {
+                /** @description Start (inclusive): an ISO instant, or a date meaning its first instant in timeZone. Default: all time */
+                from?: string;
+                /** @description End: an ISO instant (exclusive), or a date (inclusive: up to the next day in timeZone). Default: now / all time */
+                to?: string;
+                /** @description IANA time zone of dates and buckets (default UTC) */
+                timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
+                /** @description Length of each forecast period (default month); the forecast is taken as it stood at each period's start */
+                interval?: "day" | "week" | "month" | "quarter";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SalesForecastAccuracy"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16385,6 +16731,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
             };
             header?: never;
             path?: never;
@@ -16392,13 +16740,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomersRetention"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16430,6 +16780,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description Also churn per bucket against the bucket before */
                 interval?: "day" | "week" | "month" | "quarter";
             };
@@ -16439,13 +16791,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomersChurn"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16477,6 +16831,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
             };
             header?: never;
             path?: never;
@@ -16484,13 +16840,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomersRepeatPurchase"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16522,6 +16880,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description With it, the figure also comes as a series of buckets (day, week from Monday, month, quarter) in timeZone */
                 interval?: "day" | "week" | "month" | "quarter";
             };
@@ -16531,13 +16891,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomersOrderValue"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16569,6 +16931,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description With it, the figure also comes as a series of buckets (day, week from Monday, month, quarter) in timeZone */
                 interval?: "day" | "week" | "month" | "quarter";
             };
@@ -16578,13 +16942,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomersNew"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16616,6 +16982,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description Expected customer lifespan in years for the predicted value (default 3) */
                 lifespanYears?: number;
             };
@@ -16625,13 +16993,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomersLifetimeValue"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16663,6 +17033,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description Only this currency */
                 currency?: string;
             };
@@ -16672,13 +17044,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomersRfm"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16710,6 +17084,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description With it, the figure also comes as a series of buckets (day, week from Monday, month, quarter) in timeZone */
                 interval?: "day" | "week" | "month" | "quarter";
                 /** @description Also splits the figure per assignee or team id (null key: none) */
@@ -16721,13 +17097,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceResponseTimes"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16759,6 +17137,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description With it, the figure also comes as a series of buckets (day, week from Monday, month, quarter) in timeZone */
                 interval?: "day" | "week" | "month" | "quarter";
                 /** @description Also splits the figure per assignee or team id (null key: none) */
@@ -16770,13 +17150,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceSlaCompliance"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16808,6 +17190,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
             };
             header?: never;
             path?: never;
@@ -16815,13 +17199,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceBacklog"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16853,6 +17239,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
             };
             header?: never;
             path?: never;
@@ -16860,13 +17248,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceSatisfaction"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16898,6 +17288,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
             };
             header?: never;
             path?: never;
@@ -16905,13 +17297,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MarketingCampaigns"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16943,6 +17337,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
             };
             header?: never;
             path?: never;
@@ -16950,13 +17346,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AcquisitionCost"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -16988,6 +17386,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
                 /** @description Per owner (tickets: assignee) or per team */
                 groupBy?: "owner" | "team";
             };
@@ -16997,13 +17397,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TeamPerformance"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
@@ -17035,6 +17437,8 @@ export interface operations {
                 to?: string;
                 /** @description IANA time zone of dates and buckets (default UTC) */
                 timeZone?: string;
+                /** @description json (default); csv: the figure as a table, header of dotted field names, UTF-8 with BOM (text/csv); svg: a line or bar chart of it with labelled axes (image/svg+xml) */
+                format?: "json" | "csv" | "svg";
             };
             header?: never;
             path?: never;
@@ -17042,13 +17446,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The figure: JSON by default; with format=csv a table, with format=svg a chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Kpis"];
+                    "text/csv": string;
+                    "image/svg+xml": string;
                 };
             };
             /** @description Default Response */
