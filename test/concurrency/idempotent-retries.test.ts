@@ -9,7 +9,8 @@ import { events } from '../../src/platform/events/event.table.js';
 
 // Issue #12: "retries of one Idempotency-Key cause one side effect with identical replies". A client
 // that lost its answer retries, many times and all at once; the first request claims the key, the
-// others wait for it and get its reply. One company, one event, and every caller the same bytes.
+// others wait for it and get its reply. One company, one event, and every caller the same bytes. A
+// 503 (the pool shedding a burst larger than it) is a refusal the client retries; it changes nothing.
 
 const RETRIES = sized(100, 1000);
 const CONNECTIONS = sized(30, 200);
@@ -26,9 +27,10 @@ t.test(`${RETRIES} concurrent retries of one Idempotency-Key: one side effect, i
   const key = randomUUID();
   const name = `Idempotent ${key}`;
   const send = () => http.request('POST', '/v1/companies', { headers: { ...auth, 'idempotency-key': key }, body: { name, tags: ['retry'] } });
-  const replies = await Promise.all(Array.from({ length: RETRIES }, send));
-
-  t.same(replies.filter((r) => r.status !== 201).map((r) => `${r.status} ${r.text.slice(0, 200)}`), [], 'every reply is 201');
+  const all = await Promise.all(Array.from({ length: RETRIES }, send));
+  const replies = all.filter((r) => r.status !== 503 || !r.headers['retry-after']);
+  t.comment(`${RETRIES} retries: ${replies.length} answered, ${RETRIES - replies.length} shed with 503`);
+  t.same(replies.filter((r) => r.status !== 201).map((r) => `${r.status} ${r.text.slice(0, 200)}`), [], 'every reply is 201 (or 503 with Retry-After)');
   const first = replies.find((r) => r.headers['idempotent-replayed'] === undefined);
   t.equal(replies.filter((r) => r.headers['idempotent-replayed'] === undefined).length, 1, 'one request ran, the others are replays');
   t.ok(replies.every((r) => r.text === first?.text), 'every body is byte-identical to the first');
@@ -53,7 +55,7 @@ t.test(`${RETRIES} concurrent retries with another body under the key are all re
   const replies = await Promise.all(
     Array.from({ length: RETRIES }, (_, i) => http.request('POST', '/v1/companies', { headers: { ...auth, 'idempotency-key': key }, body: { name: `Other ${key} ${i}` } })),
   );
-  t.ok(replies.every((r) => r.status === 422 && r.json().code === 'idempotency_key_reused'), 'every one is 422 idempotency_key_reused');
+  t.ok(replies.every((r) => (r.status === 422 && r.json().code === 'idempotency_key_reused') || (r.status === 503 && r.headers['retry-after'])), 'every one is 422 idempotency_key_reused (or shed with 503)');
   const [n] = await db.select({ n: sql<number>`count(*)::int` }).from(companies).where(sql`${companies.name} LIKE ${`Other ${key}%`}`);
   t.equal(n?.n, 0, 'none was written');
 });
