@@ -16,10 +16,15 @@ export async function recordQueries<T>(work: () => Promise<T>): Promise<{ value:
     const text = typeof config === 'string' ? config : config?.text;
     const values = (Array.isArray(args[1]) ? args[1] : typeof config === 'object' ? config?.values : undefined) ?? [];
     const started = performance.now();
-    const result = original.apply(this, args);
-    if (text && result && typeof (result as Promise<unknown>).then === 'function') {
-      (result as Promise<unknown>).then(() => queries.push({ text, values, ms: performance.now() - started }), () => undefined);
+    const done = () => { if (text) queries.push({ text, values, ms: performance.now() - started }); };
+    // pg.Pool#query calls the client with a callback (no promise back); drizzle's sessions await a promise
+    const last = args.length - 1;
+    if (typeof args[last] === 'function') {
+      const callback = args[last] as (...r: unknown[]) => unknown;
+      args[last] = (...r: unknown[]) => { done(); return callback(...r); };
     }
+    const result = original.apply(this, args);
+    if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(done, () => undefined);
     return result;
   };
   try {
