@@ -17,7 +17,7 @@ export interface BenchResults {
   baseline: ScenarioResult;
   scenarios: ScenarioResult[];
   import: ImportResult;
-  ratios: { restByIdToBaseline: number; graphqlByIdToRest: number };
+  ratios: { restByIdToBaseline: number | null; graphqlByIdToRest: number | null };
   pgbench: PgbenchResult | { skipped: string };
   analytics: AnalyticsTiming[];
   slowestAnalytics?: SlowestPlan | undefined;
@@ -25,8 +25,9 @@ export interface BenchResults {
 }
 
 export function markdown(r: BenchResults): string {
+  // a scenario in which no request completed says so, instead of a misleading 0 req/s
   const rows = [r.baseline, ...r.scenarios].map((s) =>
-    `| ${s.scenario} | ${s.requestsPerSecond} | ${s.p50ms} | ${s.p99ms} | ${s.errors}${Object.keys(s.statuses).length ? ` (${Object.entries(s.statuses).map(([c, n]) => `${n}×${c}`).join(', ')})` : ''} | ${s.peakRssMb} |`);
+    `| ${s.scenario} | ${s.requests === 0 ? 'none completed in the run' : s.requestsPerSecond} | ${s.p50ms} | ${s.p99ms} | ${s.errors}${Object.keys(s.statuses).length ? ` (${Object.entries(s.statuses).map(([c, n]) => `${n}×${c}`).join(', ')})` : ''} | ${s.peakRssMb} |`);
   const im = r.import;
   const pgb = 'skipped' in r.pgbench ? `pgbench: skipped (${r.pgbench.skipped})` : `pgbench ceiling, same SELECT: ${r.pgbench.transactionsPerSecond} tps (${r.pgbench.clients} clients, ${r.pgbench.averageLatencyMs} ms average)`;
   const m = r.machine;
@@ -41,7 +42,7 @@ export function markdown(r: BenchResults): string {
     ...rows,
     `| ${im.scenario} | ${im.rowsPerSecond} rows/s | | ${im.seconds} s total | ${im.errors} | ${im.peakRssMb} |`,
     '',
-    `REST by id ÷ baseline = **${r.ratios.restByIdToBaseline}**; GraphQL by id ÷ REST by id = **${r.ratios.graphqlByIdToRest}**. ${pgb}.`,
+    `REST by id ÷ baseline = **${r.ratios.restByIdToBaseline ?? 'n/a'}**; GraphQL by id ÷ REST by id = **${r.ratios.graphqlByIdToRest ?? 'n/a'}**. ${pgb}.`,
     '',
     `| analytics endpoint | status | median ms | max ms | ≤ 500 ms |`,
     '|---|---:|---:|---:|:---:|',

@@ -76,7 +76,7 @@ try {
   const fixtures = await prepareFixtures(sample, service.base, adminLogin);
   const headers = { authorization: `Bearer ${fixtures.token}` };
   const scenarios: ScenarioResult[] = [];
-  for (const s of [...readScenarios(fixtures), ...writeScenarios(fixtures, runId)]) {
+  for (const s of [...readScenarios(fixtures), ...writeScenarios(fixtures, runId, o)]) {
     const r = await runScenario(service.base, pid, s, { ...run, headers });
     await untilDatabaseIdle(url);
     log(`${r.scenario}: ${r.requestsPerSecond} req/s, p99 ${r.p99ms} ms, ${r.errors} errors`);
@@ -90,6 +90,8 @@ try {
   const slowestAnalytics = slowest ? await explainSlowest(slowest.path, url, env, fixtures.token) : undefined;
   const pgbench = await pgbenchCeiling(url, sample.ids, { seconds: o.seconds, clients: o.connections });
 
+  // no ratio when a side completed nothing (a saturated machine), rather than 0 or Infinity
+  const ratio = (a: number, b: number) => (a > 0 && b > 0 ? Math.round((a / b) * 100) / 100 : null);
   const byName = (n: string) => scenarios.find((s) => s.scenario === n)!.requestsPerSecond;
   const errors = baseline.errors + scenarios.reduce((s, r) => s + r.errors, 0) + imported.errors + analytics.filter((a) => a.status !== 200).length;
   const results: BenchResults = {
@@ -97,13 +99,14 @@ try {
     machine: { ...machine, loadAverageAtEnd: loadAverageNow() },
     baseline, scenarios, import: { ...imported, peakRssMb },
     ratios: {
-      restByIdToBaseline: Math.round((byName('REST GET contact by id') / baseline.requestsPerSecond) * 100) / 100,
-      graphqlByIdToRest: Math.round((byName('GraphQL contact by id') / byName('REST GET contact by id')) * 100) / 100,
+      restByIdToBaseline: ratio(byName('REST GET contact by id'), baseline.requestsPerSecond),
+      graphqlByIdToRest: ratio(byName('GraphQL contact by id'), byName('REST GET contact by id')),
     },
     pgbench, analytics, slowestAnalytics, errors,
   };
   mkdirSync('bench/results', { recursive: true });
-  const file = `bench/results/${results.at.slice(0, 10)}${o.quick ? '-quick' : ''}`;
+  // the default full scale is <date>.json; other scales say theirs in the name
+  const file = `bench/results/${results.at.slice(0, 10)}${o.quick ? '-quick' : o.contacts === 1_000_000 ? '' : `-${o.contacts}-contacts`}`;
   writeFileSync(`${file}.json`, `${JSON.stringify(results, null, 2)}\n`);
   const md = markdown(results);
   writeFileSync(`${file}.md`, `${md}\n`);
