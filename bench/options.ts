@@ -1,0 +1,45 @@
+import { parseArgs } from 'node:util';
+
+// npm run bench [-- --quick] [--contacts N] [--seconds N] [--connections N] [--import-rows N] [--keep]
+// Environment: BENCH_DATABASE_URL, a server where the bench may create and drop a scratch database.
+
+export interface BenchOptions {
+  quick: boolean;
+  contacts: number;
+  seconds: number;
+  connections: number;
+  importRows: number;
+  /** keep the scratch database afterwards (to look at plans by hand) */
+  keep: boolean;
+  adminUrl: string;
+}
+
+export function benchOptions(argv = process.argv.slice(2)): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      contacts: { type: 'string' },
+      seconds: { type: 'string' },
+      connections: { type: 'string' },
+      'import-rows': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const quick = values.quick ?? false;
+  const num = (v: string | undefined, fallback: number, name: string) => {
+    const n = v === undefined ? fallback : Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: a whole number above 0`);
+    return n;
+  };
+  const contacts = num(values.contacts, quick ? 5_000 : 1_000_000, 'contacts');
+  return {
+    quick,
+    contacts,
+    seconds: num(values.seconds, quick ? 3 : 10, 'seconds'),
+    connections: num(values.connections, quick ? 20 : 50, 'connections'),
+    importRows: num(values['import-rows'], quick ? 500 : contacts, 'import-rows'),
+    keep: values.keep ?? false,
+    adminUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  };
+}

@@ -1,0 +1,122 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
+import { connectPostgres } from '../src/platform/db/client.js';
+import { runMigrations } from '../src/platform/db/migrations.js';
+import { seedDemo } from '../src/seed/seed.js';
+import { scaleFor } from '../src/seed/scale.js';
+import { benchOptions } from './options.js';
+import { describeMachine, loadAverageNow } from './machine.js';
+import { peakRssDuring, startServer, untilDatabaseIdle } from './servers.js';
+import { type ScenarioResult, runScenario } from './load.js';
+import { prepareFixtures, sampleData } from './fixtures.js';
+import { readScenarios, writeScenarios } from './scenarios.js';
+import { importCsv } from './import-csv.js';
+import { explainSlowest, timeAnalytics } from './analytics.js';
+import { pgbenchCeiling } from './pgbench.js';
+import { type BenchResults, markdown } from './report.js';
+
+// npm run bench: seeds a scratch database on BENCH_DATABASE_URL with the demo generator (COPY), then
+// measures the bare baseline, every scenario of the service, a CSV import, every analytics endpoint
+// and the pgbench ceiling; writes bench/results/<date>.json and .md. Exits 1 when any request
+// failed, never because of a timing: timing is for people to read, errors are bugs.
+
+const o = benchOptions();
+const runId = Date.now().toString(36);
+const dbName = `crm_bench_${runId}`;
+const urlFor = (name: string) => Object.assign(new URL(o.adminUrl), { pathname: `/${name}` }).toString();
+const url = urlFor(dbName);
+const SECRET = 'bench-secret-0123456789-0123456789-abcdef';
+const env = {
+  DATABASE_URL: url, NODE_ENV: 'production', JWT_SECRET: SECRET, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '100000000',
+  ACCESS_TOKEN_TTL: '24h',
+  // measure capacity: shedding load with 503s when the event loop lags would turn overload into errors
+  MAX_EVENT_LOOP_DELAY_MS: '0',
+};
+const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+async function admin(sql: string) {
+  const c = new pg.Client({ connectionString: o.adminUrl });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+const machine = await describeMachine(o.adminUrl);
+const scale = scaleFor(o.contacts);
+await admin(`CREATE DATABASE ${dbName}`);
+let exitCode = 0;
+try {
+  log(`seeding ${dbName}: ${JSON.stringify(scale)}`);
+  const seedStarted = performance.now();
+  const database = connectPostgres({ url, poolMax: 2, statementTimeoutMs: 3_600_000 });
+  await runMigrations(database);
+  let table = '';
+  const seeded = await seedDemo(database, { scale, seed: 1, onProgress: (t) => { if (t !== table) log(`  ${(table = t)}`); } });
+  await database.close();
+  const seedSeconds = Math.round((performance.now() - seedStarted) / 100) / 10;
+  log(`seeded in ${seedSeconds} s`);
+  const sample = await sampleData(url);
+  const run = { seconds: o.seconds, connections: o.connections };
+
+  const baselineServer = await startServer('baseline', 'bench/baseline-server.ts', 4102, env);
+  const baselineIds = [...sample.ids];
+  let b = 0;
+  const baseline = await runScenario(baselineServer.base, baselineServer.child.pid, {
+    name: 'baseline: Fastify + pg, prepared, same SELECT', next: () => ({ method: 'GET', path: `/contacts/${baselineIds[b++ % baselineIds.length]}` }),
+  }, { ...run, headers: {} });
+  await baselineServer.stop();
+  log(`baseline ${baseline.requestsPerSecond} req/s`);
+
+  const service = await startServer('service', 'src/server.ts', 4101, env);
+  const pid = service.child.pid;
+  const adminLogin = seeded.logins.find((l) => l.role === 'admin')!;
+  const fixtures = await prepareFixtures(sample, service.base, adminLogin);
+  const headers = { authorization: `Bearer ${fixtures.token}` };
+  const scenarios: ScenarioResult[] = [];
+  for (const s of [...readScenarios(fixtures), ...writeScenarios(fixtures, runId, o)]) {
+    const r = await runScenario(service.base, pid, s, { ...run, headers });
+    await untilDatabaseIdle(url);
+    log(`${r.scenario}: ${r.requestsPerSecond} req/s, p99 ${r.p99ms} ms, ${r.errors} errors`);
+    scenarios.push(r);
+  }
+  const { value: imported, peakRssMb } = await peakRssDuring(pid, () => importCsv(service.base, fixtures.token, o.importRows, runId));
+  log(`${imported.scenario}: ${imported.rowsPerSecond} rows/s, ${imported.status}, ${imported.failed} failed`);
+  const analytics = await timeAnalytics(service.base, fixtures.token);
+  await service.stop();
+  const slowest = [...analytics].sort((a, b2) => b2.medianMs - a.medianMs)[0];
+  const slowestAnalytics = slowest ? await explainSlowest(slowest.path, url, env, fixtures.token) : undefined;
+  const pgbench = await pgbenchCeiling(url, sample.ids, { seconds: o.seconds, clients: o.connections });
+
+  // no ratio when a side completed nothing (a saturated machine), rather than 0 or Infinity
+  const ratio = (a: number, b: number) => (a > 0 && b > 0 ? Math.round((a / b) * 100) / 100 : null);
+  const byName = (n: string) => scenarios.find((s) => s.scenario === n)!.requestsPerSecond;
+  const errors = baseline.errors + scenarios.reduce((s, r) => s + r.errors, 0) + imported.errors + analytics.filter((a) => a.status !== 200).length;
+  const results: BenchResults = {
+    at: new Date().toISOString(), quick: o.quick, scale: { ...scale }, seedSeconds, seconds: o.seconds, connections: o.connections,
+    machine: { ...machine, loadAverageAtEnd: loadAverageNow() },
+    baseline, scenarios, import: { ...imported, peakRssMb },
+    ratios: {
+      restByIdToBaseline: ratio(byName('REST GET contact by id'), baseline.requestsPerSecond),
+      graphqlByIdToRest: ratio(byName('GraphQL contact by id'), byName('REST GET contact by id')),
+    },
+    pgbench, analytics, slowestAnalytics, errors,
+  };
+  mkdirSync('bench/results', { recursive: true });
+  // the default full scale is <date>.json; other scales say theirs in the name
+  const file = `bench/results/${results.at.slice(0, 10)}${o.quick ? '-quick' : o.contacts === 1_000_000 ? '' : `-${o.contacts}-contacts`}`;
+  writeFileSync(`${file}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  const md = markdown(results);
+  writeFileSync(`${file}.md`, `${md}\n`);
+  console.log(`\n${md}\n\nwrote ${file}.json and ${file}.md`);
+  if (errors > 0) {
+    console.error(`${errors} requests failed`);
+    exitCode = 1;
+  }
+} finally {
+  if (!o.keep) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  else log(`kept ${url}`);
+}
+process.exit(exitCode);

@@ -1,0 +1,84 @@
+import type { Fixtures } from './fixtures.js';
+import type { RequestSpec, Scenario } from './load.js';
+
+// The scenarios of the performance issue (#11), each a stream of requests over the seeded data.
+
+const rotate = <T>(list: readonly T[]) => {
+  let i = 0;
+  return () => list[i++ % list.length] as T;
+};
+
+const GRAPHQL_BY_ID = 'query($id: ID!) { contact(id: $id) { id firstName lastName email phone lifecycleStage version company { id name } } }';
+const GRAPHQL_360 = `query($id: ID!) { contact360(id: $id) {
+  contact { id firstName lastName email } company { id name }
+  recentActivities { id type subject occurredAt } openTasks { id subject dueAt }
+  openDeals { id name amount currency } openTickets { id subject status }
+  orders { count total lastPlacedAt } lifetimeValue loyaltyBalance lastNps { score }
+} }`;
+
+const graphql = (query: string, variables: Record<string, unknown>): RequestSpec =>
+  ({ method: 'POST', path: '/graphql', body: JSON.stringify({ query, variables }) });
+
+export function readScenarios(f: Fixtures): Scenario[] {
+  const id = rotate(f.contactIds);
+  const name = rotate(f.names);
+  return [
+    { name: 'REST GET contact by id', next: () => ({ method: 'GET', path: `/v1/contacts/${id()}` }) },
+    { name: 'REST list, filter + sort, page 1', next: () => ({ method: 'GET', path: f.listPath }) },
+    {
+      name: `REST list, filter + sort, page ${f.deepPage}`,
+      next: () => ({ method: 'GET', path: `${f.listPath}${f.deepCursor ? `&cursor=${encodeURIComponent(f.deepCursor)}` : ''}` }),
+    },
+    { name: 'REST q search', next: () => ({ method: 'GET', path: `/v1/contacts?q=${encodeURIComponent(name())}&limit=20` }) },
+    { name: 'GraphQL contact by id', next: () => graphql(GRAPHQL_BY_ID, { id: id() }) },
+    { name: 'REST 360', next: () => ({ method: 'GET', path: `/v1/contacts/${id()}/360` }) },
+    { name: 'GraphQL 360', next: () => graphql(GRAPHQL_360, { id: id() }) },
+    { name: 'REST analytics kpis', next: () => ({ method: 'GET', path: '/v1/analytics/kpis' }) },
+  ];
+}
+
+export function writeScenarios(f: Fixtures, runId: string, o: { quick: boolean }): Scenario[] {
+  let created = 0;
+  let batches = 0;
+  // PATCH walks the sampled contacts in reverse (GET scenarios read them forwards), each with the
+  // version it was last seen at: a 412 here would be a real conflict, counted as an error.
+  const versions = new Map<string, number>();
+  const patchIds = rotate([...f.contactIds].reverse());
+  let patched = 0;
+  return [
+    {
+      name: 'REST create contact',
+      next: () => {
+        const n = created++;
+        return { method: 'POST', path: '/v1/contacts', body: JSON.stringify({ firstName: 'Bench', lastName: `Create ${n}`, email: `create-${runId}-${n}@bench.example`, lifecycleStage: 'lead' }) };
+      },
+    },
+    {
+      name: 'REST PATCH with If-Match',
+      next: () => {
+        const id = patchIds();
+        return { method: 'PATCH', path: `/v1/contacts/${id}`, headers: { 'if-match': `"${versions.get(id) ?? 1}"` }, body: JSON.stringify({ jobTitle: `Bench ${patched++}` }) };
+      },
+      onResponse: (status, body, request) => {
+        if (status !== 200) return;
+        const id = request.path.split('/').pop()!;
+        versions.set(id, (JSON.parse(body) as { version: number }).version);
+      },
+    },
+    {
+      name: 'REST batch upsert of 1000',
+      // a batch takes seconds; the quick run keeps one in flight so its leftovers end soon after it
+      connections: o.quick ? 1 : 4,
+      minSeconds: 10,
+      next: () => {
+        const b = batches++;
+        // a pool of 5000 emails: the first passes create, later ones update
+        const records = Array.from({ length: 1000 }, (_, j) => {
+          const k = (b * 1000 + j) % 5000;
+          return { email: `upsert-${runId}-${k}@bench.example`, firstName: 'Batch', lastName: `Upsert ${k}`, jobTitle: `pass ${b}` };
+        });
+        return { method: 'POST', path: '/v1/contacts/batch', body: JSON.stringify({ operation: 'upsert', idProperty: 'email', records }) };
+      },
+    },
+  ];
+}
