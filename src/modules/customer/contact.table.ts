@@ -52,6 +52,9 @@ export const contacts = pgTable(
     index('contacts_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
     index('contacts_name_key_trgm_idx').using('gin', sql`${t.nameKey} gin_trgm_ops`),
     index('contacts_phone_idx').on(t.phone),
+    // duplicate detection finds contacts whose additional emails or phones hold another's (duplicate.repository.ts)
+    index('contacts_additional_emails_idx').using('gin', t.additionalEmails),
+    index('contacts_additional_phones_idx').using('gin', t.additionalPhones),
     // custom-field filters compile to jsonb containment (custom-values.ts), served by this one index
     index('contacts_custom_idx').using('gin', sql`${t.custom} jsonb_path_ops`),
   ],

@@ -1,0 +1,2 @@
+CREATE INDEX "contacts_additional_emails_idx" ON "contacts" USING gin ("additional_emails");--> statement-breakpoint
+CREATE INDEX "contacts_additional_phones_idx" ON "contacts" USING gin ("additional_phones");
