@@ -1,2 +1,0 @@
-CREATE INDEX "contacts_additional_emails_idx" ON "contacts" USING gin ("additional_emails") WITH (fastupdate=off);--> statement-breakpoint
-CREATE INDEX "contacts_additional_phones_idx" ON "contacts" USING gin ("additional_phones") WITH (fastupdate=off);
