@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { startTestApp } from '../test/helpers/app.js';
 import { createTestDatabase } from '../test/helpers/database.js';
+import { nameOf } from './names.js';
 
 // npx tsx bench/batch-statements.ts — where a contacts batch spends its database time: the statements
 // one POST /v1/contacts/batch of BENCH_RECORDS upserts sends (new rows, then the same ids as updates),
@@ -29,7 +30,7 @@ pool.on('connect', (conn) => {
 });
 const h = await startTestApp({ db });
 const admin = h.user('admin');
-const contact = (i: number) => ({ firstName: `First${i}`, lastName: `Last ${i}`, email: `c${i}@bench.test`, phone: `+9665${String(i).padStart(8, '0')}`, externalIds: { erp: `E-${i}` }, tags: ['bench'] });
+const contact = (i: number) => ({ ...nameOf(i), email: `c${i}@bench.test`, phone: `+9665${String(i).padStart(8, '0')}`, externalIds: { erp: `E-${i}` }, tags: ['bench'] });
 
 async function run(label: string, records: Record<string, unknown>[]) {
   stats.clear();

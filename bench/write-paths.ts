@@ -5,6 +5,7 @@ import { loadavg } from 'node:os';
 import pg from 'pg';
 import { connectPostgres } from '../src/platform/db/client.js';
 import { runMigrations } from '../src/platform/db/migrations.js';
+import { nameOf } from './names.js';
 
 // npm run bench:write-paths — the write and import paths of issue #11, over HTTP against the service
 // in its own process on real PostgreSQL (a scratch database on BENCH_DATABASE_URL, dropped after):
@@ -12,7 +13,7 @@ import { runMigrations } from '../src/platform/db/migrations.js';
 //     externalId.erp), then the same external ids again with a changed field (all updates);
 //  2. a CSV import of BENCH_IMPORT_ROWS rows, upload → completed, with the server's RSS sampled.
 // BENCH_CPU_PROF=1 writes the server's V8 CPU profile to bench/results/prof/ (open in Chrome DevTools).
-// BENCH_SKIP=batch|import leaves one part out.
+// BENCH_SKIP=batch|import leaves one part out. BENCH_BUILT=1 runs dist/server.js (npm run build first).
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
@@ -23,22 +24,6 @@ const PORT = 4111;
 const BASE = `http://127.0.0.1:${PORT}`;
 
 // Names of both scripts the search normalisation serves (API.md §2), some with hamza and ta marbuta forms.
-// Last names are three syllables picked by a hash of the row number: ~14 k per script, so full names
-// repeat as in a real customer base (the duplicate rules then find similar names) without all being alike.
-const LATIN_FIRST = ['Ahmed', 'Fatima', 'José', 'Müller', 'Chloé', 'Omar', 'Layla', 'Sven', 'Ana', 'Björn', 'Zoë', 'Karim'];
-const ARABIC_FIRST = ['أحمد', 'فاطمة', 'محمد', 'عائشة', 'إبراهيم', 'ليلى', 'يوسف', 'مريم', 'خالد', 'نورة', 'سلمى', 'عبدالله'];
-const LATIN_SYL = ['ka', 'ri', 'mo', 'sa', 'le', 'ta', 'vi', 'no', 'be', 'du', 'fa', 'gi', 'ho', 'ju', 'lu', 'me', 'pa', 'qui', 'ro', 'si', 'tu', 'va', 'we', 'zo'];
-const ARABIC_SYL = ['سا', 'ري', 'مو', 'لي', 'نا', 'حو', 'دي', 'كر', 'بو', 'فا', 'جي', 'طو', 'عا', 'قي', 'زه', 'شو', 'ثا', 'خي', 'ضا', 'صو', 'غا', 'ظي', 'ته', 'يو'];
-const mix = (i: number) => Math.imul(i ^ (i >>> 15), 2_654_435_761) >>> 0;
-function nameOf(i: number) {
-  const h = mix(i + 1);
-  const arabic = h % 2 === 1;
-  const syl = arabic ? ARABIC_SYL : LATIN_SYL;
-  const first = arabic ? ARABIC_FIRST : LATIN_FIRST;
-  const last = [h >>> 4, h >>> 9, h >>> 14].map((x) => syl[x % syl.length]).join('');
-  return { firstName: first[(h >>> 19) % first.length] as string, lastName: arabic ? `ال${last}` : last[0]!.toUpperCase() + last.slice(1) };
-}
-
 function urlFor(name: string) {
   const u = new URL(ADMIN_URL);
   u.pathname = `/${name}`;
@@ -65,7 +50,9 @@ function startServer(env: Record<string, string>): Promise<ChildProcess> {
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/results/prof'] : [];
   if (prof.length) mkdirSync('bench/results/prof', { recursive: true });
   return new Promise((resolve, reject) => {
-    const child = fork('src/server.ts', [], { env: { ...process.env, ...env }, execArgv: ['--import', 'tsx', ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // BENCH_BUILT=1: the compiled server (npm run build), as production runs it; its RSS carries no TypeScript loader
+    const [script, loader] = process.env.BENCH_BUILT ? ['dist/server.js', []] : ['src/server.ts', ['--import', 'tsx']];
+    const child = fork(script, [], { env: { ...process.env, ...env }, execArgv: [...loader, ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
     const ping = setInterval(async () => {
       try {
