@@ -14,11 +14,11 @@ import { CHUNK_ROWS } from '../../src/modules/integration/import.worker.js';
 
 const ROWS = 100_000;
 /**
- * Applying goes through the contacts batch service, a chunk at a time: the test applies ten chunks —
+ * Applying goes through the contacts batch service, a chunk at a time: the test applies two chunks —
  * enough to show that applying holds one chunk, not the file — and leaves the rest stored. A full run
  * is a benchmark (bench/write-paths.ts), not a test.
  */
-const APPLY_CHUNKS = 10;
+const APPLY_CHUNKS = 2;
 const h = await startTestApp();
 t.teardown(() => h.close());
 const db = h.db.database.db as Executor;

@@ -44,6 +44,8 @@ export interface ContactServiceDeps {
 
 const ENTITY = 'contact';
 const OBJECT_FIELDS = ['address', 'externalIds', 'custom'] as const;
+/** batches of at least this many creates or upserts are written set-based (contact-batch.ts) */
+const SET_BASED_FROM = 10;
 /** Company.contacts lists at most this many per company (newest first). */
 export const CONTACTS_PER_COMPANY = 100;
 
@@ -357,8 +359,9 @@ export function createContactService(deps: ContactServiceDeps) {
         });
       const { operation } = req;
       return inTransaction(db, async (tx) => {
-        // creates and upserts, the bulk of imports and syncs, go set-based; the rest record by record
-        const setBased = !req.atomic && (operation === 'create' || operation === 'upsert')
+        // creates and upserts, the bulk of imports and syncs, go set-based; the rest record by record, and so
+        // do a handful of records, for which the set statements' planning costs more than it saves
+        const setBased = !req.atomic && (operation === 'create' || operation === 'upsert') && req.records.length >= SET_BASED_FROM
           ? await writeContactBatch(tx, ctx, operation, idProperty, req.records, {
             keyOf, perRecord, valuesOfNew, changesOf: (c, current, patch) => changesOf(c, current, patch),
             checkFields: (x, input, current) => checkContactFields(x, input, current, { defaultPhoneRegion: deps.defaultPhoneRegion, validateCustom }),

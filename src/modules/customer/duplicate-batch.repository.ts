@@ -11,6 +11,12 @@ import {
 // batch's contacts find one another as well as the rest of the table.
 
 const w = CONTACT_WEIGHTS;
+/**
+ * Contacts looked up per statement. Each lookup costs what it costs one by one (a very common name reads
+ * many rows), so a whole batch in one statement could outlast the statement timeout that no single
+ * lookup comes near; a hundred keep each statement well inside it.
+ */
+const LOOKUPS_PER_STATEMENT = 100;
 
 /** Replaces the candidate pairs of every live contact whose identifying values changed. */
 export async function refreshContactCandidatesMany(tx: Executor, written: { row: ContactRow; before: ContactRow | null }[]): Promise<void> {
@@ -18,6 +24,15 @@ export async function refreshContactCandidatesMany(tx: Executor, written: { row:
   if (!rows.length) return;
   const ids = rows.map((r) => r.id);
   const live = rows.filter((r) => !r.deletedAt && !r.mergedIntoId);
+  await tx.execute(sql`DELETE FROM duplicate_candidates WHERE entity = 'contact'
+    AND (a_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
+      OR b_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid))`);
+  if (!live.length) return;
+  await useNameSimilarity(tx);
+  for (let i = 0; i < live.length; i += LOOKUPS_PER_STATEMENT) await insertPairs(tx, live.slice(i, i + LOOKUPS_PER_STATEMENT));
+}
+
+async function insertPairs(tx: Executor, live: ContactRow[]): Promise<void> {
   const selves = JSON.stringify(live.map((r) => ({
     id: r.id,
     emails: [...new Set([r.email, ...r.additionalEmails].filter((e): e is string => !!e))],
@@ -25,11 +40,6 @@ export async function refreshContactCandidatesMany(tx: Executor, written: { row:
     name_key: r.nameKey,
     company_id: r.companyId,
   })));
-  await tx.execute(sql`DELETE FROM duplicate_candidates WHERE entity = 'contact'
-    AND (a_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
-      OR b_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid))`);
-  if (!live.length) return;
-  await useNameSimilarity(tx);
   // Each arm joins on its own index; a pair found from both of its sides is stored once (DISTINCT ON),
   // in one key order for every writer so concurrent refreshes do not lock pairs crosswise.
   await tx.execute(sql`
