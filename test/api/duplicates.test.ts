@@ -180,7 +180,8 @@ t.test('the candidate lookup of one record uses indexes only (no Seq Scan)', asy
   t.notMatch(contactPlan, /Seq Scan on contacts/, 'contacts: no sequential scan');
   t.match(contactPlan, /contacts_email_live_key/, 'the email btree');
   t.match(contactPlan, /contacts_phone_idx/, 'the phone btree');
-  t.match(contactPlan, /contacts_search_trgm_idx/, 'the trigram index for additional emails and phones');
+  t.match(contactPlan, /contacts_additional_emails_idx/, 'the GIN index on additional emails');
+  t.match(contactPlan, /contacts_additional_phones_idx/, 'the GIN index on additional phones');
   t.match(contactPlan, /contacts_name_key_trgm_idx/, 'the trigram index on name_key');
   t.notMatch(companyPlan, /Seq Scan on companies/, 'companies: no sequential scan');
   t.match(companyPlan, /companies_name_key_trgm_idx/);

@@ -14,9 +14,9 @@ import { CHUNK_ROWS } from '../../src/modules/integration/import.worker.js';
 
 const ROWS = 100_000;
 /**
- * Applying goes through the contacts batch service row by row (savepoint, audit, event, duplicate
- * candidates): tens of ms a row here, so the test applies two chunks — enough to show that applying
- * holds one chunk, not the file — and leaves the rest stored. A full run is a benchmark, not a test.
+ * Applying goes through the contacts batch service, a chunk at a time: the test applies two chunks —
+ * enough to show that applying holds one chunk, not the file — and leaves the rest stored. A full run
+ * is a benchmark (bench/write-paths.ts), not a test.
  */
 const APPLY_CHUNKS = 2;
 const h = await startTestApp();
@@ -83,7 +83,7 @@ if (h.db.url) t.test('a 100k-row CSV: streamed in and stored with bounded memory
 
   const mb = (b: number) => Math.round(b / 1024 / 1024);
   const perRow = (applyMs / applied).toFixed(1);
-  t.comment(`${ROWS} rows uploaded in ${uploadMs} ms; ${applied} applied in ${applyMs} ms (${perRow} ms/row through the contacts batch service)`);
+  t.comment(`${ROWS} rows uploaded in ${uploadMs} ms; ${applied} applied in ${applyMs} ms (${perRow} ms/row through the contacts batch service, set-based)`);
   t.comment(`RSS: before ${mb(base)} MB, peak during upload ${mb(uploadPeak)} MB, peak overall ${mb(peak)} MB (+${mb(peak - base)} MB)`);
   t.ok(peak - base < 300 * 1024 * 1024, `peak RSS stays within +300 MB of the start (+${mb(peak - base)} MB)`);
 });

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, inArray, isNull } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { AppError, type FieldError, validationFailed } from '../../platform/errors/app-error.js';
 import { normalisePhones } from '../../platform/http/phone.js';
@@ -9,9 +9,23 @@ import type { ValidateCustom } from './custom-values.js';
 
 const ENTITY = 'contact';
 
+export interface CheckOptions {
+  defaultPhoneRegion: string;
+  validateCustom: ValidateCustom;
+}
+
 /** Checks what zod cannot: phones, the one-identifying-field rule, custom values, the company. */
 export async function checkContact<T extends ContactPatchInput>(
-  tx: Executor, input: T, current: ContactRow | undefined, o: { defaultPhoneRegion: string; validateCustom: ValidateCustom },
+  tx: Executor, input: T, current: ContactRow | undefined, o: CheckOptions,
+): Promise<T> {
+  const out = await checkContactFields(tx, input, current, o);
+  if (companyToCheck(input, current) && (await liveCompanyIds(tx, [input.companyId as string])).size === 0) throw missingCompany();
+  return out;
+}
+
+/** checkContact without the company lookup, which a batch does once for all its records. */
+export async function checkContactFields<T extends ContactPatchInput>(
+  tx: Executor, input: T, current: ContactRow | undefined, o: CheckOptions,
 ): Promise<T> {
   const errors: FieldError[] = [];
   const out = normalisePhones(input, ['phone', 'additionalPhones'], o.defaultPhoneRegion, errors);
@@ -24,14 +38,21 @@ export async function checkContact<T extends ContactPatchInput>(
   const custom = await o.validateCustom(ENTITY, input.custom ?? {}, current ? 'patch' : 'create', tx);
   errors.push(...custom.errors);
   if (errors.length) throw validationFailed(errors);
-  if (input.companyId && input.companyId !== current?.companyId) {
-    const found = await tx.select({ id: companies.id }).from(companies)
-      .where(and(eq(companies.id, input.companyId), isNull(companies.deletedAt)));
-    if (!found[0]) {
-      throw new AppError('invalid_reference', 'The company does not exist', {
-        errors: [{ path: 'companyId', message: 'does not reference an existing company' }],
-      });
-    }
-  }
   return input.custom !== undefined || !current ? { ...out, custom: custom.values } : out;
 }
+
+/** The company a write names and must therefore exist (a new one, or a change), else undefined. */
+export const companyToCheck = (input: ContactPatchInput, current: ContactRow | undefined): string | undefined =>
+  input.companyId && input.companyId !== current?.companyId ? input.companyId : undefined;
+
+/** Which of these companies exist and are live: one query for any number. */
+export async function liveCompanyIds(tx: Executor, ids: readonly string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const found = await tx.select({ id: companies.id }).from(companies).where(and(inArray(companies.id, [...ids]), isNull(companies.deletedAt)));
+  return new Set(found.map((r) => r.id));
+}
+
+export const missingCompany = () =>
+  new AppError('invalid_reference', 'The company does not exist', {
+    errors: [{ path: 'companyId', message: 'does not reference an existing company' }],
+  });

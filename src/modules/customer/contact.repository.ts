@@ -4,6 +4,7 @@ import type { Executor } from '../../platform/db/client.js';
 import type { CollectionSpec, CompiledList } from '../../platform/http/collection.js';
 import { searchCondition, searchRank } from './search.js';
 import { type ContactInsert, type ContactRow, LIFECYCLE_STAGES, contacts } from './contact.table.js';
+import { externalIds } from '../../platform/db/external-ids.table.js';
 
 // Queries only. Every function takes the executor first; permissions are the service's business.
 
@@ -116,4 +117,53 @@ export async function updateContact(tx: Executor, id: string, values: Partial<Co
     .where(eq(c.id, id))
     .returning();
   return rows[0] as ContactRow;
+}
+
+// ------------------------------------------------------------------ set-based writes of a batch
+
+/** The contacts a batch's keys address, locked in id order (so two batches never lock crosswise). */
+export async function lockContactsByKeys(tx: Executor, idProperty: string, keys: readonly string[]): Promise<Map<string, ContactRow>> {
+  if (!keys.length) return new Map();
+  if (idProperty === 'email') {
+    const rows = await tx.select().from(c).where(and(inArray(c.email, [...keys]), isNull(c.deletedAt))).orderBy(c.id).for('update');
+    return new Map(rows.map((r) => [r.email as string, r]));
+  }
+  if (idProperty === 'id') {
+    const rows = await tx.select().from(c).where(inArray(c.id, [...keys])).orderBy(c.id).for('update');
+    return new Map(rows.filter((r) => !r.deletedAt).map((r) => [r.id, r]));
+  }
+  const system = idProperty.slice('externalId.'.length);
+  const rows = await tx
+    .select({ key: externalIds.externalId, row: c })
+    .from(externalIds)
+    .innerJoin(c, eq(c.id, externalIds.entityId))
+    .where(and(eq(externalIds.entityType, 'contact'), eq(externalIds.system, system), inArray(externalIds.externalId, [...keys])))
+    .orderBy(c.id)
+    .for('update', { of: c });
+  return new Map(rows.filter((r) => !r.row.deletedAt).map((r) => [r.key, r.row]));
+}
+
+/** Inserts the rows; a row that meets any unique index (email, a unique custom field) is left out of the answer. */
+export async function insertContactsUnlessTaken(tx: Executor, values: ContactInsert[]): Promise<ContactRow[]> {
+  if (!values.length) return [];
+  return tx.insert(c).values(values).onConflictDoNothing().returning();
+}
+
+/**
+ * Writes each row's new values in one UPDATE (the rows are locked by the caller): only the columns
+ * some row changes, the others' current values passed through. Version and updatedAt move as in updateContact.
+ */
+export async function updateContactsTo(tx: Executor, rows: { current: ContactRow; changes: Partial<ContactInsert> }[]): Promise<ContactRow[]> {
+  if (!rows.length) return [];
+  const columns = getTableColumns(c);
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.changes)))] as (keyof typeof columns)[];
+  const values = rows.map((r) => Object.fromEntries([['id', r.current.id], ...keys.map((k) => [columns[k].name, { ...r.current, ...r.changes }[k] ?? null])]));
+  const shape = sql.join([sql`id uuid`, ...keys.map((k) => sql`${sql.identifier(columns[k].name)} ${sql.raw(columns[k].getSQLType())}`)], sql`, `);
+  const set = Object.fromEntries(keys.map((k) => [k, sql`${sql.identifier('v')}.${sql.identifier(columns[k].name)}`]));
+  return tx
+    .update(c)
+    .set({ ...set, version: sql`${c.version} + 1`, updatedAt: sql`now()` })
+    .from(sql`jsonb_to_recordset(${JSON.stringify(values)}::jsonb) AS v(${shape})`)
+    .where(sql`${c.id} = v.id`)
+    .returning();
 }

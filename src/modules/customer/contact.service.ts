@@ -23,7 +23,8 @@ import { type ContactInsert, type ContactRow, contacts } from './contact.table.j
 import type { CompanyDto } from './company.schema.js';
 import { rankedCollection, searchTextOf } from './search.js';
 import * as repo from './contact.repository.js';
-import { checkContact } from './contact-checks.js';
+import { checkContact, checkContactFields } from './contact-checks.js';
+import { writeContactBatch } from './contact-batch.js';
 import { contactNameKey, refreshContactCandidates } from './duplicate.repository.js';
 import { mergedConflict, mergedInto } from './merge.schema.js';
 import { type CustomFieldLookup, type ValidateCustom, withCustomSortValues } from './custom-values.js';
@@ -43,6 +44,8 @@ export interface ContactServiceDeps {
 
 const ENTITY = 'contact';
 const OBJECT_FIELDS = ['address', 'externalIds', 'custom'] as const;
+/** batches of at least this many creates or upserts are written set-based (contact-batch.ts) */
+const SET_BASED_FROM = 10;
 /** Company.contacts lists at most this many per company (newest first). */
 export const CONTACTS_PER_COMPANY = 100;
 
@@ -82,16 +85,39 @@ export function createContactService(deps: ContactServiceDeps) {
 
   /** Parsed, checked values of a new contact with its defaults (owner the caller, team the caller's first). */
   async function newValues(tx: Executor, ctx: RequestContext, raw: unknown): Promise<ContactInsert> {
-    const input = await check(tx, parseInput(ContactCreate, raw));
+    return valuesOfNew(ctx, await check(tx, parseInput(ContactCreate, raw)));
+  }
+
+  /** A checked create input → the row to insert (defaults, consent times, search columns). */
+  function valuesOfNew(ctx: RequestContext, input: ContactPatchInput): ContactInsert {
     assertOwnershipAssignable(ctx.actor, input);
     return {
-      ...input,
+      ...(input as ContactInsert),
       ...consentTimes(input),
       ownerId: input.ownerId !== undefined ? input.ownerId : ctx.actor.type === 'user' ? ctx.actor.id : null,
       teamId: input.teamId !== undefined ? input.teamId : ctx.actor.teamIds[0] ?? null,
       searchText: searchText(input),
       nameKey: contactNameKey(input),
     };
+  }
+
+  /** A checked patch of a locked contact → the columns it changes (none: unchanged), refusing what the caller may not do. */
+  function changesOf(ctx: RequestContext, current: ContactRow, patch: ContactPatchInput, expectedVersion?: number): Partial<ContactInsert> {
+    assertOwnershipAssignable(ctx.actor, patch);
+    assertWritable(ctx, current);
+    if (expectedVersion !== undefined && expectedVersion !== current.version) {
+      throw new AppError('version_conflict', `The contact is at version ${current.version}, not ${expectedVersion}`, {
+        extensions: { current: toContactDto(current) },
+      });
+    }
+    const changes = applyPatch(current as unknown as Record<string, unknown>, patch, OBJECT_FIELDS) as Partial<ContactInsert>;
+    if (Object.keys(changes).length === 0) return changes;
+    Object.assign(changes, consentTimes(changes));
+    const text = searchText({ ...current, ...changes });
+    if (text !== current.searchText) changes.searchText = text;
+    const nameKey = contactNameKey({ ...current, ...changes });
+    if (nameKey !== current.nameKey) changes.nameKey = nameKey;
+    return changes;
   }
 
   async function createIn(tx: Executor, ctx: RequestContext, raw: unknown): Promise<ContactRow> {
@@ -103,21 +129,8 @@ export function createContactService(deps: ContactServiceDeps) {
   async function updateIn(
     tx: Executor, ctx: RequestContext, current: ContactRow, raw: unknown, expectedVersion?: number,
   ): Promise<{ row: ContactRow; changed: boolean }> {
-    const patch = await check(tx, parseInput(ContactPatch, raw), current);
-    assertOwnershipAssignable(ctx.actor, patch);
-    assertWritable(ctx, current);
-    if (expectedVersion !== undefined && expectedVersion !== current.version) {
-      throw new AppError('version_conflict', `The contact is at version ${current.version}, not ${expectedVersion}`, {
-        extensions: { current: toContactDto(current) },
-      });
-    }
-    const changes = applyPatch(current as unknown as Record<string, unknown>, patch, OBJECT_FIELDS) as Partial<ContactInsert>;
+    const changes = changesOf(ctx, current, await check(tx, parseInput(ContactPatch, raw), current), expectedVersion);
     if (Object.keys(changes).length === 0) return { row: current, changed: false };
-    Object.assign(changes, consentTimes(changes));
-    const text = searchText({ ...current, ...changes });
-    if (text !== current.searchText) changes.searchText = text;
-    const nameKey = contactNameKey({ ...current, ...changes });
-    if (nameKey !== current.nameKey) changes.nameKey = nameKey;
     const row = await repo.updateContact(tx, current.id, changes);
     await written(tx, ctx, 'update', current, row);
     return { row, changed: true };
@@ -335,18 +348,27 @@ export function createContactService(deps: ContactServiceDeps) {
     ): Promise<BatchResult[]> {
       assertCan(ctx.actor, 'customers', 'write');
       const idProperty = batchIdProperty(ContactIdProperty, req.idProperty);
-      return inTransaction(db, (tx) =>
-        runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, (t, raw) =>
-          applyBatchOperation(t, req.operation, idProperty, raw, {
-            entity: 'Contact',
-            create: (x, record) => createIn(x, ctx, record),
-            upsert: (x, key, record) => upsertIn(x, ctx, key, record),
-            lockByKey,
-            update: (x, current, fields) => updateIn(x, ctx, current, fields),
-            remove: (x, id) => removeIn(x, ctx, id),
-          }),
-        ),
-      );
+      const perRecord = (t: Executor, raw: unknown) =>
+        applyBatchOperation(t, req.operation, idProperty, raw, {
+          entity: 'Contact',
+          create: (x, record) => createIn(x, ctx, record),
+          upsert: (x, key, record) => upsertIn(x, ctx, key, record),
+          lockByKey,
+          update: (x, current, fields) => updateIn(x, ctx, current, fields),
+          remove: (x, id) => removeIn(x, ctx, id),
+        });
+      const { operation } = req;
+      return inTransaction(db, async (tx) => {
+        // creates and upserts, the bulk of imports and syncs, go set-based; the rest record by record, and so
+        // do a handful of records, for which the set statements' planning costs more than it saves
+        const setBased = !req.atomic && (operation === 'create' || operation === 'upsert') && req.records.length >= SET_BASED_FROM
+          ? await writeContactBatch(tx, ctx, operation, idProperty, req.records, {
+            keyOf, perRecord, valuesOfNew, changesOf: (c, current, patch) => changesOf(c, current, patch),
+            checkFields: (x, input, current) => checkContactFields(x, input, current, { defaultPhoneRegion: deps.defaultPhoneRegion, validateCustom }),
+          })
+          : undefined;
+        return setBased ?? runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, perRecord);
+      });
     },
   };
 }

@@ -50,8 +50,16 @@ export const contacts = pgTable(
     index('contacts_team_idx').on(t.teamId),
     index('contacts_tags_idx').using('gin', t.tags),
     index('contacts_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
-    index('contacts_name_key_trgm_idx').using('gin', sql`${t.nameKey} gin_trgm_ops`),
+    // Every write looks its name up here (duplicate candidates), and a lookup reads the whole pending list:
+    // 37 ms a lookup with the default 4 MB during bulk writes. 128 kB keeps lookups short; inserts cost the
+    // same as with the default (measured: 20 k rows in 1.2 s either way; 4.8 s with no pending list at all).
+    index('contacts_name_key_trgm_idx').using('gin', sql`${t.nameKey} gin_trgm_ops`).with({ gin_pending_list_limit: 128 }),
     index('contacts_phone_idx').on(t.phone),
+    // Duplicate detection finds contacts whose additional emails or phones hold another's (duplicate.repository.ts).
+    // fastupdate off: every write looks these up, and a pending list (unsorted, up to 4 MB) is read whole by
+    // every lookup; the arrays are mostly empty, so direct insertion costs ~15 µs a row (measured).
+    index('contacts_additional_emails_idx').using('gin', t.additionalEmails).with({ fastupdate: 'off' }),
+    index('contacts_additional_phones_idx').using('gin', t.additionalPhones).with({ fastupdate: 'off' }),
     // custom-field filters compile to jsonb containment (custom-values.ts), served by this one index
     index('contacts_custom_idx').using('gin', sql`${t.custom} jsonb_path_ops`),
   ],

@@ -4,7 +4,7 @@ import type { Executor } from '../../platform/db/client.js';
 import { queryRows, sqlArray } from '../../platform/db/execute.js';
 import type { OwnedColumns } from '../../platform/auth/permissions.js';
 import type { CollectionSpec, CompiledList } from '../../platform/http/collection.js';
-import { normaliseSearchText, searchTextOf } from './search.js';
+import { searchTextOf } from './search.js';
 import { type ContactRow, contacts } from './contact.table.js';
 import { type CompanyRow, companies } from './company.table.js';
 import { duplicateCandidates as d } from './duplicate.table.js';
@@ -42,7 +42,6 @@ export const companyNameKey = (v: { name?: string | null }) => searchTextOf([v.n
 /** `www.acme.com` and `acme.com` are one domain; the live-unique index already rules out equal ones */
 const bareDomain = (domain: string) => domain.replace(/^www\./, '');
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 const inList = (column: SQL, values: readonly string[]) => sql`${column} IN (${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
 
 /**
@@ -55,10 +54,11 @@ const inList = (column: SQL, values: readonly string[]) => sql`${column} IN (${s
 const found = (table: SQL, arms: SQL[]) => sql.join(arms.map((where) => sql`SELECT id FROM ${table} WHERE ${where}`), sql` UNION `);
 
 /**
- * The candidate lookup of one contact: its emails and phones through their btrees and through the
- * trigram index on search_text (which holds every email and phone, so it finds the other contacts'
- * additional ones), its name through the trigram index on name_key; the exact reasons are then
- * rechecked on the few rows found.
+ * The candidate lookup of one contact: its emails and phones through their btrees, the other
+ * contacts' additional ones through the GIN indexes on those arrays, its name through the trigram
+ * index on name_key; the exact reasons are then rechecked on the few rows found. (The additional
+ * ones were once found by LIKE on search_text's trigrams: every email shares "@example.com"'s
+ * trigrams with most of the table, so each lookup read posting lists as long as the table.)
  */
 export function contactCandidatesSql(row: ContactRow): SQL | undefined {
   const emails = [...new Set([row.email, ...row.additionalEmails].filter((e): e is string => !!e))];
@@ -67,7 +67,8 @@ export function contactCandidatesSql(row: ContactRow): SQL | undefined {
   const arms: SQL[] = [];
   if (emails.length) arms.push(sql`${inList(sql`email`, emails)} AND deleted_at IS NULL`);
   if (phones.length) arms.push(inList(sql`phone`, phones));
-  for (const v of [...emails, ...phones]) arms.push(sql`search_text LIKE ${`%${escapeLike(normaliseSearchText(v))}%`}`);
+  if (emails.length) arms.push(sql`additional_emails && ${sqlArray(emails, 'text')}`);
+  if (phones.length) arms.push(sql`additional_phones && ${sqlArray(phones, 'text')}`);
   if (key) arms.push(sql`name_key % ${key}`);
   if (!arms.length) return undefined;
   const w = CONTACT_WEIGHTS;
@@ -156,9 +157,12 @@ const sameKeys = <R extends Record<string, unknown>>(keys: readonly (keyof R)[],
 const CONTACT_KEYS = ['email', 'additionalEmails', 'phone', 'additionalPhones', 'nameKey', 'companyId', 'deletedAt', 'mergedIntoId'] as const;
 const COMPANY_KEYS = ['domain', 'nameKey', 'phone', 'deletedAt', 'mergedIntoId'] as const;
 
+/** Whether a contact's write changed anything its candidate pairs depend on (always, for a new one). */
+export const contactKeysChanged = (before: ContactRow | null | undefined, row: ContactRow) => !sameKeys<ContactRow>(CONTACT_KEYS, before, row);
+
 /** Replaces the contact's candidate pairs (unless `before` shows nothing they depend on changed); a deleted or merged contact has none. */
 export async function refreshContactCandidates(tx: Executor, row: ContactRow, before?: ContactRow | null): Promise<void> {
-  if (sameKeys<ContactRow>(CONTACT_KEYS, before, row)) return;
+  if (!contactKeysChanged(before, row)) return;
   const rows = await candidates(tx, row.deletedAt || row.mergedIntoId ? undefined : contactCandidatesSql(row));
   await replacePairs(tx, 'contact', row.id, scored(rows, CONTACT_REASONS, CONTACT_WEIGHTS));
 }

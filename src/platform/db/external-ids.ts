@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from './client.js';
 import { AppError } from '../errors/app-error.js';
 import { externalIds } from './external-ids.table.js';
@@ -64,4 +64,34 @@ export async function syncExternalIds(
 export function sameExternalIds(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+export interface ExternalIdClaim {
+  entityId: string;
+  system: string;
+  externalId: string;
+}
+
+/**
+ * Claims many pairs in one statement for records about to be created; returns the ids of the records
+ * that did NOT get every pair of theirs (taken by another record, or by an earlier claim of this same
+ * list), after handing back whatever those records did get, so the caller can redo them one by one.
+ */
+export async function claimExternalIdsMany(tx: Executor, entityType: string, claims: ExternalIdClaim[]): Promise<Set<string>> {
+  if (!claims.length) return new Set();
+  const got = await tx
+    .insert(externalIds)
+    .values(claims.map((x) => ({ entityType, ...x })))
+    .onConflictDoNothing()
+    .returning({ entityId: externalIds.entityId, system: externalIds.system, externalId: externalIds.externalId });
+  const won = new Set(got.map((g) => `${g.entityId}\u0000${g.system}\u0000${g.externalId}`));
+  const losers = new Set(claims.filter((x) => !won.has(`${x.entityId}\u0000${x.system}\u0000${x.externalId}`)).map((x) => x.entityId));
+  await releaseExternalIds(tx, entityType, [...losers]);
+  return losers;
+}
+
+/** Drops every pair these records hold (claims of records that were not written after all). */
+export async function releaseExternalIds(tx: Executor, entityType: string, entityIds: readonly string[]): Promise<void> {
+  if (!entityIds.length) return;
+  await tx.delete(externalIds).where(and(eq(externalIds.entityType, entityType), inArray(externalIds.entityId, [...entityIds])));
 }

@@ -38,7 +38,8 @@ export const BatchResponse = z.object({ results: z.array(BatchResultItem) }).met
 export type BatchResult = z.infer<typeof BatchResultItem>;
 export type BatchStatus = Exclude<BatchResult['status'], 'error'>;
 
-function errorOf(e: unknown, index: number, requestId: string): BatchResult {
+/** A record's failure as its batch result; an outage or a bug (5xx) is rethrown, failing the whole call. */
+export function errorOf(e: unknown, index: number, requestId: string): BatchResult {
   const { problem } = toProblem(e, requestId);
   if (problem.status >= 500) throw e; // an outage or a bug fails the whole call, it is not a record's fault
   return {

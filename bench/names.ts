@@ -1,0 +1,17 @@
+// Contact names for the write benchmarks, Arabic and Latin (the two scripts `q` and duplicate detection normalise).
+// Last names are three syllables picked by a hash of the row number: ~14 k per script, so full names
+// repeat as in a real customer base (the duplicate rules then find similar names) without all being alike.
+const LATIN_FIRST = ['Ahmed', 'Fatima', 'José', 'Müller', 'Chloé', 'Omar', 'Layla', 'Sven', 'Ana', 'Björn', 'Zoë', 'Karim'];
+const ARABIC_FIRST = ['أحمد', 'فاطمة', 'محمد', 'عائشة', 'إبراهيم', 'ليلى', 'يوسف', 'مريم', 'خالد', 'نورة', 'سلمى', 'عبدالله'];
+const LATIN_SYL = ['ka', 'ri', 'mo', 'sa', 'le', 'ta', 'vi', 'no', 'be', 'du', 'fa', 'gi', 'ho', 'ju', 'lu', 'me', 'pa', 'qui', 'ro', 'si', 'tu', 'va', 'we', 'zo'];
+const ARABIC_SYL = ['سا', 'ري', 'مو', 'لي', 'نا', 'حو', 'دي', 'كر', 'بو', 'فا', 'جي', 'طو', 'عا', 'قي', 'زه', 'شو', 'ثا', 'خي', 'ضا', 'صو', 'غا', 'ظي', 'ته', 'يو'];
+const mix = (i: number) => Math.imul(i ^ (i >>> 15), 2_654_435_761) >>> 0;
+export function nameOf(i: number) {
+  const h = mix(i + 1);
+  const arabic = h % 2 === 1;
+  const syl = arabic ? ARABIC_SYL : LATIN_SYL;
+  const first = arabic ? ARABIC_FIRST : LATIN_FIRST;
+  const last = [h >>> 4, h >>> 9, h >>> 14].map((x) => syl[x % syl.length]).join('');
+  return { firstName: first[(h >>> 19) % first.length] as string, lastName: arabic ? `ال${last}` : last[0]!.toUpperCase() + last.slice(1) };
+}
+

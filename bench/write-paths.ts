@@ -1,0 +1,178 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import pg from 'pg';
+import { connectPostgres } from '../src/platform/db/client.js';
+import { runMigrations } from '../src/platform/db/migrations.js';
+import { nameOf } from './names.js';
+
+// npm run bench:write-paths — the write and import paths of issue #11, over HTTP against the service
+// in its own process on real PostgreSQL (a scratch database on BENCH_DATABASE_URL, dropped after):
+//  1. batch upserts: BENCH_BATCHES calls of 1000 new contacts (POST /v1/contacts/batch, upsert by
+//     externalId.erp), then the same external ids again with a changed field (all updates);
+//  2. a CSV import of BENCH_IMPORT_ROWS rows, upload → completed, with the server's RSS sampled.
+// BENCH_CPU_PROF=1 writes the server's V8 CPU profile to bench/results/prof/ (open in Chrome DevTools).
+// BENCH_SKIP=batch|import leaves one part out. BENCH_BUILT=1 runs dist/server.js (npm run build first).
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
+const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 100_000);
+const SKIP = process.env.BENCH_SKIP ?? '';
+const SECRET = 'bench-secret-0123456789-0123456789-abcdef';
+const PORT = 4111;
+const BASE = `http://127.0.0.1:${PORT}`;
+
+// Names of both scripts the search normalisation serves (API.md §2), some with hamza and ta marbuta forms.
+function urlFor(name: string) {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function hs256(claims: object): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
+}
+
+async function admin(sql: string) {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+function startServer(env: Record<string, string>): Promise<ChildProcess> {
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/results/prof'] : [];
+  if (prof.length) mkdirSync('bench/results/prof', { recursive: true });
+  return new Promise((resolve, reject) => {
+    // BENCH_BUILT=1: the compiled server (npm run build), as production runs it; its RSS carries no TypeScript loader
+    const [script, loader] = process.env.BENCH_BUILT ? ['dist/server.js', []] : ['src/server.ts', ['--import', 'tsx']];
+    const child = fork(script, [], { env: { ...process.env, ...env }, execArgv: [...loader, ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+    const ping = setInterval(async () => {
+      try {
+        if ((await fetch(`${BASE}/health`)).status < 500) {
+          clearInterval(ping);
+          child.removeAllListeners('exit');
+          resolve(child);
+        }
+      } catch { /* not up yet */ }
+    }, 200);
+  });
+}
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+function rssSampler(pid: number) {
+  const start = rssMb(pid);
+  let peak = start;
+  const timer = setInterval(() => void (peak = Math.max(peak, rssMb(pid))), 50);
+  return { start, stop: () => (clearInterval(timer), Math.round(Math.max(peak, rssMb(pid)))) };
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] as number;
+
+async function batchPhase(auth: Record<string, string>, label: string, records: (i: number) => Record<string, unknown>, expected: string) {
+  const times: number[] = [];
+  const t0 = performance.now();
+  for (let b = 0; b < BATCHES; b++) {
+    const body = { operation: 'upsert', idProperty: 'externalId.erp', records: Array.from({ length: 1000 }, (_, k) => records(b * 1000 + k)) };
+    const s = performance.now();
+    const res = await fetch(`${BASE}/v1/contacts/batch`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const json = (await res.json()) as { results?: { status: string }[] };
+    times.push(performance.now() - s);
+    const wrong = json.results?.filter((r) => r.status !== expected).length ?? 1000;
+    if (res.status !== 200 || wrong) throw new Error(`${label}: batch ${b} answered ${res.status} with ${wrong} records not ${expected}: ${JSON.stringify(json).slice(0, 500)}`);
+  }
+  const total = performance.now() - t0;
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    scenario: `batch upsert, ${label}`, rows: BATCHES * 1000, totalMs: Math.round(total),
+    msPer1000: Math.round(total / BATCHES), p50ms: Math.round(pct(sorted, 50)), maxMs: Math.round(sorted.at(-1) as number),
+  };
+}
+
+async function* csv(rows: number): AsyncGenerator<string> {
+  yield 'firstName,lastName,email,phone,tags\n';
+  let lines: string[] = [];
+  for (let i = 1; i <= rows; i++) {
+    const n = nameOf(i + 10_000_000);
+    lines.push(`${n.firstName},"${n.lastName}",imp${i}@bulk.test,+9665${String(i).padStart(8, '0')},bulk;n${i % 10}`);
+    if (lines.length === 1000) {
+      yield `${lines.join('\n')}\n`;
+      lines = [];
+    }
+  }
+  if (lines.length) yield `${lines.join('\n')}\n`;
+}
+
+async function importPhase(auth: Record<string, string>, pid: number) {
+  globalThis.gc?.();
+  const mem = rssSampler(pid);
+  const t0 = performance.now();
+  const { Readable } = await import('node:stream');
+  const res = await fetch(`${BASE}/v1/imports?entity=contacts&idProperty=email`, {
+    method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: Readable.toWeb(Readable.from(csv(IMPORT_ROWS))) as ReadableStream, duplex: 'half',
+  } as RequestInit);
+  const { id } = (await res.json()) as { id: string };
+  if (res.status !== 202) throw new Error(`import answered ${res.status}`);
+  const uploadMs = performance.now() - t0;
+  const uploadPeak = mem.stop();
+  const applyMem = rssSampler(pid);
+  let job: { status: string; processed: number; created: number; failed: number };
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    job = (await (await fetch(`${BASE}/v1/imports/${id}`, { headers: auth })).json()) as typeof job;
+    if (job.status === 'completed' || job.status === 'failed') break;
+  }
+  const totalMs = performance.now() - t0;
+  const peak = applyMem.stop();
+  if (job.status !== 'completed' || job.created !== IMPORT_ROWS) throw new Error(`import ended ${JSON.stringify(job)}`);
+  return {
+    scenario: 'CSV import, upload → completed', rows: IMPORT_ROWS, uploadMs: Math.round(uploadMs), applyMs: Math.round(totalMs - uploadMs),
+    totalMs: Math.round(totalMs), rssStartMb: Math.round(mem.start), rssPeakUploadMb: uploadPeak, rssPeakApplyMb: peak,
+  };
+}
+
+const dbName = `crm_bench_writes_${Date.now()}`;
+await admin(`CREATE DATABASE ${dbName}`);
+const results: Record<string, unknown>[] = [];
+let server: ChildProcess | undefined;
+try {
+  const database = connectPostgres({ url: urlFor(dbName), poolMax: 2, statementTimeoutMs: 600_000 });
+  await runMigrations(database);
+  await database.close();
+  server = await startServer({
+    DATABASE_URL: urlFor(dbName), NODE_ENV: 'production', JWT_SECRET: SECRET, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '100000000',
+    PORT: String(PORT), HOST: '127.0.0.1', MAX_EVENT_LOOP_DELAY_MS: '0', DATABASE_STATEMENT_TIMEOUT_MS: '600000',
+  });
+  const token = hs256({ sub: randomUUID(), role: 'admin', teamIds: [], iss: 'headless-crm', aud: 'headless-crm-api', exp: Math.floor(Date.now() / 1000) + 7200 });
+  const auth = { authorization: `Bearer ${token}` };
+  if (SKIP !== 'batch') {
+    const contact = (i: number) => ({ ...nameOf(i), email: `c${i}@bench.test`, phone: `+9665${String(i).padStart(8, '0')}`, externalIds: { erp: `E-${i}` }, tags: ['bench'] });
+    results.push(await batchPhase(auth, 'new rows', contact, 'created'));
+    console.log(results.at(-1));
+    results.push(await batchPhase(auth, 'same ids, changed', (i) => ({ ...contact(i), jobTitle: 'Buyer' }), 'updated'));
+    console.log(results.at(-1));
+  }
+  if (SKIP !== 'import') results.push(await importPhase(auth, server.pid!));
+} finally {
+  if (server) {
+    const exited = new Promise((r) => server!.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+}
+const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+console.table(results);
+console.log(`load average at the end: ${load}`);
+mkdirSync('bench/results', { recursive: true });
+const file = `bench/results/${new Date().toISOString().slice(0, 16).replace(':', '')}-write-paths.json`;
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), loadavg: load, batches: BATCHES, importRows: IMPORT_ROWS, results }, null, 2));
+console.log(`wrote ${file}`);
