@@ -55,11 +55,11 @@ t.test('two instances on one Redis share one budget per caller', async (t) => {
   }
   t.equal((await b.request({ method: 'GET', url: '/v1/companies', headers: b.user('viewer').auth })).statusCode, 200, 'another caller has a budget of its own');
 
-  // the credential routes' own limit (per IP) is a child store of the same one: in Redis too
+  // the credential budget (per operation and IP, shared by REST and GraphQL) comes from the same store: in Redis too
   await a.request({ method: 'POST', url: '/v1/auth/login', payload: { email: 'nobody@example.com', password: 'not-the-password' } });
   const keys = await redis.keys();
   t.ok(keys.some((k) => k.startsWith(`${redis.prefix}rate-limit:`) && k.endsWith(`user:${viewer.id}`)), 'the caller\'s counter is in Redis under REDIS_KEY_PREFIX');
-  t.ok(keys.some((k) => k.includes('/v1/auth/login')), 'so is the per-IP counter of the login route');
+  t.ok(keys.some((k) => k.startsWith(redis.prefix) && k.includes('credentials:login:')), 'so is the per-IP budget of login');
 });
 
 t.test('Redis going away: limits fall back to this process, with one warning; back: shared again', async (t) => {
