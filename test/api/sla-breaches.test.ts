@@ -135,8 +135,8 @@ t.test('a full batch leaves the rest for the next pass; every breach is still an
 
 if (h.db.url) t.test('two workers on separate connections announce each breach exactly once (PostgreSQL)', async (t) => {
   const url = h.db.url as string;
-  const a = connectPostgres({ url, poolMax: 2, statementTimeoutMs: 30_000 });
-  const b = connectPostgres({ url, poolMax: 2, statementTimeoutMs: 30_000 });
+  const a = connectPostgres({ url, poolMax: 2, statementTimeoutMs: 30_000, connectionTimeoutMs: 10_000 });
+  const b = connectPostgres({ url, poolMax: 2, statementTimeoutMs: 30_000, connectionTimeoutMs: 10_000 });
   t.teardown(async () => { await a.close(); await b.close(); });
   const racing = await Promise.all(Array.from({ length: 40 }, (_, i) => ticket(`race ${i}`, { createdAt: at('2026-11-27T09:00:00Z') })));
   const ids = racing.map((r) => r.id);

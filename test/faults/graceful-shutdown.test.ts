@@ -25,7 +25,7 @@ async function waitFor(what: string, timeoutMs: number, check: () => boolean): P
 t.test('app.close() finishes the request in flight, refuses new ones, then ends the pool', async (t) => {
   const db = await createTestDatabase();
   // On a server the app gets a pool of its own, as in production, so its end is observable.
-  const database = db.url ? connectPostgres({ url: db.url, poolMax: 5, statementTimeoutMs: 10_000 }) : db.database;
+  const database = db.url ? connectPostgres({ url: db.url, poolMax: 5, statementTimeoutMs: 10_000, connectionTimeoutMs: 10_000 }) : db.database;
   const events: string[] = [];
   t.teardown(async () => {
     if (db.url || !events.includes('pool ended')) await db.close();

@@ -152,7 +152,7 @@ t.test('several sequencer calls at once number every event exactly once', async 
 if (onServer) {
   // Separate pools so writers, sequencers and the reader really use different connections.
   const open = (poolMax: number, applicationName = 'outbox-test'): Database =>
-    connectPostgres({ url: tdb.url as string, poolMax, statementTimeoutMs: 30_000, applicationName });
+    connectPostgres({ url: tdb.url as string, poolMax, statementTimeoutMs: 30_000, connectionTimeoutMs: 10_000, applicationName });
 
   /** True while a connection of this test database with that name waits for a lock. */
   const waitsForLock = async (applicationName: string) => {

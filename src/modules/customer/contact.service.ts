@@ -15,7 +15,7 @@ import { emit } from '../../platform/events/outbox.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
 import type { ParsedListQuery } from '../../platform/http/list-query.js';
 import { applyPatch } from '../../platform/http/merge-patch.js';
-import { type BatchResult, type BatchStatus, applyBatchOperation, batchIdProperty, runBatch } from '../../platform/http/batch.js';
+import { type BatchResult, type BatchStatus, applyBatchOperation, assertBatchSize, batchIdProperty, runBatch } from '../../platform/http/batch.js';
 import {
   ContactCreate, type ContactDto, ContactIdProperty, ContactPatch, type ContactPatchInput, toContactDto,
 } from './contact.schema.js';
@@ -358,6 +358,7 @@ export function createContactService(deps: ContactServiceDeps) {
           remove: (x, id) => removeIn(x, ctx, id),
         });
       const { operation } = req;
+      assertBatchSize(req.records); // before the set-based path too, which does not go through runBatch
       return inTransaction(db, async (tx) => {
         // creates and upserts, the bulk of imports and syncs, go set-based; the rest record by record, and so
         // do a handful of records, for which the set statements' planning costs more than it saves

@@ -56,6 +56,16 @@ export function errorOf(e: unknown, index: number, requestId: string): BatchResu
 }
 
 /**
+ * REST's schema checks the size before the route runs; GraphQL's [JSON!]! cannot say it, so every
+ * door's batch is checked here as well, before the first record is written (by any write path).
+ */
+export function assertBatchSize(records: unknown[]): void {
+  if (records.length < 1 || records.length > MAX_BATCH) {
+    throw validationFailed([{ path: 'records', message: `must hold 1 to ${MAX_BATCH} records (got ${records.length})` }]);
+  }
+}
+
+/**
  * Runs one handler per record inside the caller's transaction. Non-atomic: each record gets its own
  * savepoint, so a failing record rolls back alone and the rest commit. Atomic: the first failure
  * aborts everything and is reported with the results so far.
@@ -67,11 +77,7 @@ export async function runBatch(
   requestId: string,
   handle: (tx: Executor, record: unknown, index: number) => Promise<{ id: string; status: BatchStatus }>,
 ): Promise<BatchResult[]> {
-  // REST's schema checks the size before the route runs; GraphQL's [JSON!]! cannot say it, so every
-  // door's batch is checked here as well, before the first record is written
-  if (records.length < 1 || records.length > MAX_BATCH) {
-    throw validationFailed([{ path: 'records', message: `must hold 1 to ${MAX_BATCH} records (got ${records.length})` }]);
-  }
+  assertBatchSize(records);
   const results: BatchResult[] = [];
   for (const [index, record] of records.entries()) {
     if (atomic) {
