@@ -6,7 +6,7 @@ import { seedDemo } from '../src/seed/seed.js';
 import { scaleFor } from '../src/seed/scale.js';
 import { benchOptions } from './options.js';
 import { describeMachine, loadAverageNow } from './machine.js';
-import { peakRssDuring, startServer, untilDatabaseIdle } from './servers.js';
+import { peakRssDuring, startServer, untilDatabaseIdle, untilServerSettled } from './servers.js';
 import { type ScenarioResult, runScenario } from './load.js';
 import { prepareFixtures, sampleData } from './fixtures.js';
 import { readScenarios, writeScenarios } from './scenarios.js';
@@ -79,6 +79,7 @@ try {
   for (const s of [...readScenarios(fixtures), ...writeScenarios(fixtures, runId, o)]) {
     const r = await runScenario(service.base, pid, s, { ...run, headers });
     await untilDatabaseIdle(url);
+    await untilServerSettled(service.base);
     log(`${r.scenario}: ${r.requestsPerSecond} req/s, p99 ${r.p99ms} ms, ${r.errors} errors`);
     scenarios.push(r);
   }

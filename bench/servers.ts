@@ -94,3 +94,20 @@ export async function untilDatabaseIdle(url: string, maxSeconds = 300): Promise<
     await c.end();
   }
 }
+
+/**
+ * Waits until the server answers /ready (a database round trip through its pool) within 100 ms,
+ * twice in a row: requests autocannon gave up on (20 dashboards' worth of kpis, say) are still
+ * queued for the pool after the database itself looks idle between their statements, and the
+ * next scenario's first requests would wait behind them for a connection.
+ */
+export async function untilServerSettled(base: string, maxSeconds = 120): Promise<void> {
+  const deadline = Date.now() + maxSeconds * 1000;
+  let fast = 0;
+  while (Date.now() < deadline && fast < 2) {
+    const started = Date.now();
+    const ok = await fetch(`${base}/ready`).then((r) => r.ok, () => false);
+    fast = ok && Date.now() - started < 100 ? fast + 1 : 0;
+    await new Promise((done) => setTimeout(done, 250));
+  }
+}
