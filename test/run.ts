@@ -4,6 +4,7 @@
 // concurrency, the generated-request fuzz, security, contract, integration, identity, the roles matrix, GraphQL limits, the CLI), which change rarely,
 // take a third of the time on PGlite, and always run in CI. `npm run test:full` runs them anywhere.
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 
 const FULL_ONLY = [
   'test/faults/**',
@@ -37,7 +38,27 @@ const full = process.argv.includes('--full');
 // On a server the test processes wait on PostgreSQL part of the time: four at once finish the suite
 // about 15 % sooner on 2 cores. PGlite runs the database inside each test process, so two is the most.
 const left = [...BROWSER, ...(full ? [] : server ? SCALE : [...FULL_ONLY, ...SCALE]), ...(server ? [] : NEEDS_SERVER)];
-const args = [...(server ? ['--jobs=4'] : []), ...left.map((p) => `--exclude=${p}`)];
+
+/** 'test/**' and 'test/api/identity-*.test.ts' style patterns as regular expressions */
+const asRegExp = (glob: string) =>
+  new RegExp(`^${glob.split('**').map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('.*')}$`);
+const excluded = left.map(asRegExp);
+const files = readdirSync('test', { recursive: true, encoding: 'utf8' })
+  .map((f) => `test/${f}`)
+  .filter((f) => f.endsWith('.test.ts') && !excluded.some((re) => re.test(f)));
+// The longest files start first (process-spawning, generated and matrix suites), so that the last
+// minutes are not one long file running alone while the other jobs sit idle.
+const SLOW_FIRST = ['test/cli/', 'test/fuzz/', 'test/security/', 'test/integration/', 'test/faults/', 'test/concurrency/', 'test/api/roles-matrix', 'test/api/gdpr'];
+const rank = (f: string) => {
+  const i = SLOW_FIRST.findIndex((p) => f.startsWith(p));
+  return i === -1 ? SLOW_FIRST.length : i;
+};
+files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+const args = [...(server ? ['--jobs=4'] : []), ...files];
+if (process.argv.includes('--list')) {
+  console.log(files.join('\n'));
+  process.exit(0);
+}
 if (!full) {
   console.log(`Left out (npm run test:full runs everything): ${server ? 'the scale tests' : 'the platform suites and scale tests, on in-memory PGlite'}.`);
 }
