@@ -1,8 +1,7 @@
 import t, { type Test } from 'tap';
-import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import type { FastifyInstance } from 'fastify';
 import { type GqlBody, type TestApp, type TestUser, startTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { type ResolverCounter, countRootResolverCalls } from '../helpers/resolver-counter.js';
 
 // API.md §5b: queries deeper than 10 levels (fragments counted), with more than 50 root fields or aliases,
 // or costing more than GRAPHQL_MAX_COST are refused before any resolver runs; batches are refused;
@@ -15,25 +14,6 @@ import { createTestDatabase } from '../helpers/database.js';
 // execution had begun. Each refusal has a control query just under the limit that does move the counter,
 // so a counter that never counts cannot make the refusals pass.
 
-interface Counter {
-  calls: number;
-}
-
-function countRootResolverCalls(app: FastifyInstance): Counter {
-  const counter: Counter = { calls: 0 };
-  const schema = (app as unknown as { graphql: { schema: GraphQLSchema } }).graphql.schema;
-  for (const type of [schema.getQueryType(), schema.getMutationType()]) {
-    for (const field of Object.values(type?.getFields() ?? {})) {
-      const original: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
-      field.resolve = (source, args, ctx, info) => {
-        counter.calls++;
-        return original(source, args, ctx, info);
-      };
-    }
-  }
-  return counter;
-}
-
 function assertRefused(t: Test, res: { status: number; body: GqlBody }, message: RegExp) {
   t.equal(res.status, 400, 'HTTP 400');
   t.equal(res.body.data, null, 'no data');
@@ -42,7 +22,7 @@ function assertRefused(t: Test, res: { status: number; body: GqlBody }, message:
 }
 
 /** POSTs and reports how many resolvers ran for it. */
-async function run(h: TestApp, c: Counter, u: TestUser, query: string) {
+async function run(h: TestApp, c: ResolverCounter, u: TestUser, query: string) {
   const before = c.calls;
   const res = await h.gql(u, query);
   return { ...res, resolverCalls: c.calls - before };

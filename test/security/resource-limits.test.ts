@@ -7,7 +7,7 @@ import { type TestApp, startTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { changedTables, dbState } from './support/db-state.js';
 import { assertProblem } from './support/problem-checks.js';
-import { countRootResolverCalls } from './support/resolver-counter.js';
+import { countRootResolverCalls } from '../helpers/resolver-counter.js';
 
 // OWASP API4 (unrestricted resource consumption): every size and rate limit the contract names,
 // each just over and just under. Oversized requests change nothing. Credential endpoints are
