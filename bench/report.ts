@@ -10,7 +10,8 @@ export interface BenchResults {
   at: string;
   quick: boolean;
   scale: Record<string, number>;
-  seedSeconds: number;
+  /** null when the run measured a database seeded beforehand (--database) */
+  seedSeconds: number | null;
   seconds: number;
   connections: number;
   machine: Machine;
@@ -34,7 +35,7 @@ export function markdown(r: BenchResults): string {
   return [
     `## Bench ${r.at}${r.quick ? ' (quick)' : ''}`,
     '',
-    `Scale: ${Object.entries(r.scale).map(([k, v]) => `${v} ${k}`).join(', ')} (seeded in ${r.seedSeconds} s). ${r.seconds} s a scenario, ${r.connections} connections.`,
+    `Scale: ${Object.entries(r.scale).map(([k, v]) => `${v} ${k}`).join(', ')} (${r.seedSeconds === null ? 'seeded beforehand' : `seeded in ${r.seedSeconds} s`}). ${r.seconds} s a scenario, ${r.connections} connections.`,
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.ramGb} GB RAM, load average ${m.loadAverageAtStart.join(' / ')} at start and ${m.loadAverageAtEnd?.join(' / ')} at end; Node ${m.node}, PostgreSQL ${m.postgres}.`,
     '',
     '| scenario | req/s | p50 ms | p99 ms | errors | server RSS MB (peak) |',

@@ -4,6 +4,7 @@ import { connectPostgres } from '../src/platform/db/client.js';
 import { runMigrations } from '../src/platform/db/migrations.js';
 import { seedDemo } from '../src/seed/seed.js';
 import { scaleFor } from '../src/seed/scale.js';
+import { LOGIN_DOMAIN, passwordOf } from '../src/seed/people-accounts.js';
 import { benchOptions } from './options.js';
 import { describeMachine, loadAverageNow } from './machine.js';
 import { peakRssDuring, startServer, untilDatabaseIdle, untilServerSettled } from './servers.js';
@@ -22,7 +23,7 @@ import { type BenchResults, markdown } from './report.js';
 
 const o = benchOptions();
 const runId = Date.now().toString(36);
-const dbName = `crm_bench_${runId}`;
+const dbName = o.database ?? `crm_bench_${runId}`;
 const urlFor = (name: string) => Object.assign(new URL(o.adminUrl), { pathname: `/${name}` }).toString();
 const url = urlFor(dbName);
 const SECRET = 'bench-secret-0123456789-0123456789-abcdef';
@@ -45,10 +46,10 @@ async function admin(sql: string) {
 }
 
 const machine = await describeMachine(o.adminUrl);
-const scale = scaleFor(o.contacts);
-await admin(`CREATE DATABASE ${dbName}`);
-let exitCode = 0;
-try {
+if (!o.database) await admin(`CREATE DATABASE ${dbName}`);
+/** Seeds the scratch database with the demo generator (seed 1), timed. */
+async function seedScratch() {
+  const scale = scaleFor(o.contacts);
   log(`seeding ${dbName}: ${JSON.stringify(scale)}`);
   const seedStarted = performance.now();
   const database = connectPostgres({ url, poolMax: 2, statementTimeoutMs: 3_600_000 });
@@ -58,6 +59,31 @@ try {
   await database.close();
   const seedSeconds = Math.round((performance.now() - seedStarted) / 100) / 10;
   log(`seeded in ${seedSeconds} s`);
+  return { scale: { ...scale } as Record<string, number>, seedSeconds, adminLogin: seeded.logins.find((l) => l.role === 'admin')! };
+}
+
+/** A database seeded beforehand with seed 1: migrated to this checkout, its row counts read, the seed's admin signs in. */
+async function seededBeforehand(dbUrl: string) {
+  const database = connectPostgres({ url: dbUrl, poolMax: 1, statementTimeoutMs: 3_600_000 });
+  await runMigrations(database);
+  await database.close();
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  const scale: Record<string, number> = {};
+  try {
+    for (const t of ['contacts', 'companies', 'leads', 'deals', 'activities', 'tickets', 'orders', 'campaigns']) {
+      scale[t] = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0]!.n);
+    }
+  } finally {
+    await c.end();
+  }
+  log(`measuring ${dbName} as it is: ${JSON.stringify(scale)}`);
+  return { scale, seedSeconds: null, adminLogin: { email: `admin@${LOGIN_DOMAIN}`, password: passwordOf(1, 'admin') } };
+}
+
+let exitCode = 0;
+try {
+  const { scale, seedSeconds, adminLogin } = o.database ? await seededBeforehand(url) : await seedScratch();
   const sample = await sampleData(url);
   const run = { seconds: o.seconds, connections: o.connections };
 
@@ -72,7 +98,6 @@ try {
 
   const service = await startServer('service', 'src/server.ts', 4101, env);
   const pid = service.child.pid;
-  const adminLogin = seeded.logins.find((l) => l.role === 'admin')!;
   const fixtures = await prepareFixtures(sample, service.base, adminLogin);
   const headers = { authorization: `Bearer ${fixtures.token}` };
   const scenarios: ScenarioResult[] = [];
@@ -96,7 +121,7 @@ try {
   const byName = (n: string) => scenarios.find((s) => s.scenario === n)!.requestsPerSecond;
   const errors = baseline.errors + scenarios.reduce((s, r) => s + r.errors, 0) + imported.errors + analytics.filter((a) => a.status !== 200).length;
   const results: BenchResults = {
-    at: new Date().toISOString(), quick: o.quick, scale: { ...scale }, seedSeconds, seconds: o.seconds, connections: o.connections,
+    at: new Date().toISOString(), quick: o.quick, scale, seedSeconds, seconds: o.seconds, connections: o.connections,
     machine: { ...machine, loadAverageAtEnd: loadAverageNow() },
     baseline, scenarios, import: { ...imported, peakRssMb },
     ratios: {
@@ -117,7 +142,7 @@ try {
     exitCode = 1;
   }
 } finally {
-  if (!o.keep) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  if (!o.keep && !o.database) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   else log(`kept ${url}`);
 }
 process.exit(exitCode);
