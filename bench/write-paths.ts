@@ -20,7 +20,19 @@ const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 100_000);
 const SKIP = process.env.BENCH_SKIP ?? '';
 const SECRET = 'bench-secret-0123456789-0123456789-abcdef';
-const PORT = 4111;
+/**
+ * A port nobody listens on: with a fixed one, a neighbour's server on it would answer /health and the
+ * whole run would measure that server while ours died of EADDRINUSE. BENCH_PORT fixes it when wanted.
+ */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const { port } = probe.address() as { port: number };
+  await new Promise((done) => probe.close(done));
+  return port;
+}
+const PORT = Number(process.env.BENCH_PORT ?? (await freePort()));
 const BASE = `http://127.0.0.1:${PORT}`;
 
 // Names of both scripts the search normalisation serves (API.md §2), some with hamza and ta marbuta forms.
@@ -53,10 +65,11 @@ function startServer(env: Record<string, string>): Promise<ChildProcess> {
     // BENCH_BUILT=1: the compiled server (npm run build), as production runs it; its RSS carries no TypeScript loader
     const [script, loader] = process.env.BENCH_BUILT ? ['dist/server.js', []] : ['src/server.ts', ['--import', 'tsx']];
     const child = fork(script, [], { env: { ...process.env, ...env }, execArgv: [...loader, ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+    child.once('exit', (code) => { clearInterval(ping); reject(new Error(`server exited ${code}`)); });
     const ping = setInterval(async () => {
       try {
-        if ((await fetch(`${BASE}/health`)).status < 500) {
+        // the answer must come from our child (still running), not from whatever else took the port meanwhile
+        if ((await fetch(`${BASE}/health`)).status < 500 && child.exitCode === null) {
           clearInterval(ping);
           child.removeAllListeners('exit');
           resolve(child);
@@ -75,10 +88,33 @@ function rssSampler(pid: number) {
   return { start, stop: () => (clearInterval(timer), Math.round(Math.max(peak, rssMb(pid)))) };
 }
 
+/** CPU seconds (user + system) a process has used, from /proc: unlike wall time, barely moved by the neighbours' load. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return 0; // the process ended between listing and reading
+  }
+}
+
+/** CPU of the server and of the PostgreSQL backends serving this database, so far. */
+async function cpuNow(serverPid: number): Promise<{ server: number; db: number }> {
+  const c = new pg.Client({ connectionString: urlFor(dbName) });
+  await c.connect();
+  try {
+    const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    return { server: cpuMs(serverPid), db: r.rows.reduce((sum, row) => sum + cpuMs(row.pid), 0) };
+  } finally {
+    await c.end();
+  }
+}
+
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] as number;
 
-async function batchPhase(auth: Record<string, string>, label: string, records: (i: number) => Record<string, unknown>, expected: string) {
+async function batchPhase(serverPid: number, auth: Record<string, string>, label: string, records: (i: number) => Record<string, unknown>, expected: string) {
   const times: number[] = [];
+  const cpu0 = await cpuNow(serverPid);
   const t0 = performance.now();
   for (let b = 0; b < BATCHES; b++) {
     const body = { operation: 'upsert', idProperty: 'externalId.erp', records: Array.from({ length: 1000 }, (_, k) => records(b * 1000 + k)) };
@@ -90,10 +126,13 @@ async function batchPhase(auth: Record<string, string>, label: string, records: 
     if (res.status !== 200 || wrong) throw new Error(`${label}: batch ${b} answered ${res.status} with ${wrong} records not ${expected}: ${JSON.stringify(json).slice(0, 500)}`);
   }
   const total = performance.now() - t0;
+  const cpu1 = await cpuNow(serverPid);
   const sorted = [...times].sort((a, b) => a - b);
   return {
     scenario: `batch upsert, ${label}`, rows: BATCHES * 1000, totalMs: Math.round(total),
     msPer1000: Math.round(total / BATCHES), p50ms: Math.round(pct(sorted, 50)), maxMs: Math.round(sorted.at(-1) as number),
+    // CPU per 1000 records: the server's (all of it, background workers included) and the database backends'
+    serverCpuMsPer1000: Math.round((cpu1.server - cpu0.server) / BATCHES), dbCpuMsPer1000: Math.round((cpu1.db - cpu0.db) / BATCHES),
   };
 }
 
@@ -155,9 +194,9 @@ try {
   const auth = { authorization: `Bearer ${token}` };
   if (SKIP !== 'batch') {
     const contact = (i: number) => ({ ...nameOf(i), email: `c${i}@bench.test`, phone: `+9665${String(i).padStart(8, '0')}`, externalIds: { erp: `E-${i}` }, tags: ['bench'] });
-    results.push(await batchPhase(auth, 'new rows', contact, 'created'));
+    results.push(await batchPhase(server.pid!, auth, 'new rows', contact, 'created'));
     console.log(results.at(-1));
-    results.push(await batchPhase(auth, 'same ids, changed', (i) => ({ ...contact(i), jobTitle: 'Buyer' }), 'updated'));
+    results.push(await batchPhase(server.pid!, auth, 'same ids, changed', (i) => ({ ...contact(i), jobTitle: 'Buyer' }), 'updated'));
     console.log(results.at(-1));
   }
   if (SKIP !== 'import') results.push(await importPhase(auth, server.pid!));
