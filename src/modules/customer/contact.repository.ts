@@ -5,6 +5,7 @@ import type { CollectionSpec, CompiledList } from '../../platform/http/collectio
 import { searchCondition, searchRank } from './search.js';
 import { type ContactInsert, type ContactRow, LIFECYCLE_STAGES, contacts } from './contact.table.js';
 import { externalIds } from '../../platform/db/external-ids.table.js';
+import { BULK_FROM_ROWS, rowsAsSelect } from '../../platform/db/bulk-insert.js';
 
 // Queries only. Every function takes the executor first; permissions are the service's business.
 
@@ -146,7 +147,8 @@ export async function lockContactsByKeys(tx: Executor, idProperty: string, keys:
 /** Inserts the rows; a row that meets any unique index (email, a unique custom field) is left out of the answer. */
 export async function insertContactsUnlessTaken(tx: Executor, values: ContactInsert[]): Promise<ContactRow[]> {
   if (!values.length) return [];
-  return tx.insert(c).values(values).onConflictDoNothing().returning();
+  const insert = tx.insert(c);
+  return (values.length >= BULK_FROM_ROWS ? insert.select(rowsAsSelect(c, values)) : insert.values(values)).onConflictDoNothing().returning();
 }
 
 /**

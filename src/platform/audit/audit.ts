@@ -1,6 +1,7 @@
 import type { Executor } from '../db/client.js';
 import type { RequestContext } from '../auth/actor.js';
 import { auditLogs } from './audit.table.js';
+import { BULK_FROM_ROWS, rowsAsSelect } from '../db/bulk-insert.js';
 
 export interface AuditEntry {
   /** `create`, `update`, `delete`, `restore`, or a domain action such as `merge` */
@@ -33,22 +34,23 @@ export function changedFields(
 export async function recordAudit(tx: Executor, ctx: RequestContext, e: AuditEntry | AuditEntry[]): Promise<void> {
   const list = Array.isArray(e) ? e : [e];
   if (list.length === 0) return;
-  await tx.insert(auditLogs).values(
-    list.map((x) => {
-      const diff = x.action === 'update' ? changedFields(x.before, x.after) : { before: x.before, after: x.after };
-      return {
-        actorType: ctx.actor.type,
-        actorId: ctx.actor.id,
-        actorRole: ctx.actor.role,
-        action: x.action,
-        entityType: x.entityType,
-        entityId: x.entityId,
-        before: diff.before,
-        after: diff.after,
-        requestId: ctx.requestId,
-        ip: ctx.ip ?? null,
-        userAgent: ctx.userAgent?.slice(0, 500) ?? null,
-      };
-    }),
-  );
+  const rows = list.map((x) => {
+    const diff = x.action === 'update' ? changedFields(x.before, x.after) : { before: x.before, after: x.after };
+    return {
+      actorType: ctx.actor.type,
+      actorId: ctx.actor.id,
+      actorRole: ctx.actor.role,
+      action: x.action,
+      entityType: x.entityType,
+      entityId: x.entityId,
+      before: diff.before,
+      after: diff.after,
+      requestId: ctx.requestId,
+      ip: ctx.ip ?? null,
+      userAgent: ctx.userAgent?.slice(0, 500) ?? null,
+    };
+  });
+  // a batch's rows as one JSON parameter (bulk-insert.ts): the same rows, without a parameter per cell
+  const insert = tx.insert(auditLogs);
+  await (rows.length >= BULK_FROM_ROWS ? insert.select(rowsAsSelect(auditLogs, rows)) : insert.values(rows));
 }

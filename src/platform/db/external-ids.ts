@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from './client.js';
 import { AppError } from '../errors/app-error.js';
 import { externalIds } from './external-ids.table.js';
+import { BULK_FROM_ROWS, rowsAsSelect } from './bulk-insert.js';
 
 // Keeps the external_ids side table equal to a record's `externalIds` object, in the caller's
 // transaction. Services call it on every write; a taken id fails the write with 409 naming the field.
@@ -79,9 +80,9 @@ export interface ExternalIdClaim {
  */
 export async function claimExternalIdsMany(tx: Executor, entityType: string, claims: ExternalIdClaim[]): Promise<Set<string>> {
   if (!claims.length) return new Set();
-  const got = await tx
-    .insert(externalIds)
-    .values(claims.map((x) => ({ entityType, ...x })))
+  const rows = claims.map((x) => ({ entityType, ...x }));
+  const insert = tx.insert(externalIds);
+  const got = await (rows.length >= BULK_FROM_ROWS ? insert.select(rowsAsSelect(externalIds, rows)) : insert.values(rows))
     .onConflictDoNothing()
     .returning({ entityId: externalIds.entityId, system: externalIds.system, externalId: externalIds.externalId });
   const won = new Set(got.map((g) => `${g.entityId}\u0000${g.system}\u0000${g.externalId}`));

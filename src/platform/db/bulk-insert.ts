@@ -1,0 +1,45 @@
+import { SQL, getTableColumns, is, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+
+// Many rows as ONE parameter: the rows as a JSON array, unpacked by jsonb_to_recordset inside an
+// INSERT … SELECT. drizzle's multi-row VALUES makes a parameter (and a wrapper object, a type check
+// and a driver mapping) per cell: 1000 contacts of 30 columns are 30 000 of each, which cost more CPU
+// than everything else a 1000-record batch does (CPU profile in docs/performance.md). The row JSON is
+// built once by JSON.stringify, and PostgreSQL parses it in one pass.
+
+/** Below this many rows drizzle's own VALUES list is as cheap and keeps the query readable in logs. */
+export const BULK_FROM_ROWS = 20;
+
+/**
+ * The source of `insert(table).select(…)`: every insertable column in table order, each row's value or,
+ * where the row has none, the column's default (its JS default or defaultFn in the JSON, its SQL
+ * default such as now() or clock_timestamp() evaluated per row by PostgreSQL) — what VALUES with
+ * DEFAULT would write. Values are passed as JSON: a Date becomes its ISO string, an array a JSON array
+ * (cast to the column's array type), an object stays JSON for a jsonb column.
+ */
+export function rowsAsSelect<T extends PgTable>(table: T, rows: readonly Record<string, unknown>[]): SQL {
+  // generated and identity-always columns are left out, as drizzle's own insert leaves them out
+  const columns = Object.entries(getTableColumns(table) as Record<string, PgColumn>)
+    .filter(([, c]) => !(c as unknown as { shouldDisableInsert(): boolean }).shouldDisableInsert());
+  const json = rows.map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const [key, col] of columns) {
+      let value = row[key];
+      if (value === undefined) {
+        if (col.defaultFn) value = col.defaultFn();
+        else if (col.default !== undefined && !is(col.default, SQL)) value = col.default;
+      }
+      if (is(value, SQL)) throw new Error(`rowsAsSelect: ${col.name} is an SQL expression; insert such rows with values()`);
+      out[col.name] = value ?? null;
+    }
+    return out;
+  });
+  const shape = sql.join(columns.map(([, col]) => sql`${sql.identifier(col.name)} ${sql.raw(col.getSQLType())}`), sql`, `);
+  const picks = sql.join(columns.map(([, col]) => {
+    const v = sql`${sql.identifier('v')}.${sql.identifier(col.name)}`;
+    // an SQL default (now(), '{}'::text[]) applies where the row gave no value, as DEFAULT would
+    return is(col.default, SQL) ? sql`coalesce(${v}, ${col.default})` : v;
+  }), sql`, `);
+  // a function scan yields the array in order, so per-row defaults (clock_timestamp()) follow the rows' order
+  return sql`SELECT ${picks} FROM jsonb_to_recordset(${JSON.stringify(json)}::jsonb) AS v(${shape})`;
+}
