@@ -16,6 +16,7 @@ import { compileFilter, compileList, toPage, type Page } from '../../platform/ht
 import type { ParsedListQuery } from '../../platform/http/list-query.js';
 import { applyPatch } from '../../platform/http/merge-patch.js';
 import { type BatchResult, type BatchStatus, applyBatchOperation, assertBatchSize, batchIdProperty, runBatch } from '../../platform/http/batch.js';
+import { admissionGate } from '../../platform/http/admission.js';
 import {
   ContactCreate, type ContactDto, ContactIdProperty, ContactPatch, type ContactPatchInput, toContactDto,
 } from './contact.schema.js';
@@ -46,6 +47,12 @@ const ENTITY = 'contact';
 const OBJECT_FIELDS = ['address', 'externalIds', 'custom'] as const;
 /** batches of at least this many creates or upserts are written set-based (contact-batch.ts) */
 const SET_BASED_FROM = 10;
+/**
+ * Batches of at least SET_BASED_FROM records run two at a time per process, four more waiting up to 10 s
+ * for a turn; any more get 503 with Retry-After at once (admission.ts: fifty at once starved the pool
+ * and the event loop). Two keep both cores busy (this process and PostgreSQL) on the 2-core reference machine.
+ */
+const BATCH_ADMISSION = { what: 'batches', concurrency: 2, queue: 4, maxWaitMs: 10_000, retryAfterSeconds: 5 };
 /** Company.contacts lists at most this many per company (newest first). */
 export const CONTACTS_PER_COMPANY = 100;
 
@@ -73,6 +80,7 @@ const consentTimes = (v: { emailOptIn?: boolean | undefined; smsOptIn?: boolean 
 
 export function createContactService(deps: ContactServiceDeps) {
   const { db } = deps;
+  const batchGate = admissionGate(BATCH_ADMISSION);
   const validateCustom = deps.validateCustom ?? refuseAllCustom;
   /** the collection with this moment's custom fields (`custom.<key>`) filterable and sortable */
   const collection = async (executor?: Executor) =>
@@ -359,7 +367,7 @@ export function createContactService(deps: ContactServiceDeps) {
         });
       const { operation } = req;
       assertBatchSize(req.records); // before the set-based path too, which does not go through runBatch
-      return inTransaction(db, async (tx) => {
+      const write = () => inTransaction(db, async (tx) => {
         // creates and upserts, the bulk of imports and syncs, go set-based; the rest record by record, and so
         // do a handful of records, for which the set statements' planning costs more than it saves
         const setBased = !req.atomic && (operation === 'create' || operation === 'upsert') && req.records.length >= SET_BASED_FROM
@@ -370,6 +378,7 @@ export function createContactService(deps: ContactServiceDeps) {
           : undefined;
         return setBased ?? runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, perRecord);
       });
+      return req.records.length >= SET_BASED_FROM ? batchGate.run(write) : write();
     },
   };
 }
