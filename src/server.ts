@@ -32,7 +32,9 @@ let closing = false;
 const grace = closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
   closing = true;
   if (err) app.log.error({ err }, 'shutting down after an error');
-  else app.log.info({ signal: signal ?? 'asked by the cluster primary' }, 'shutting down');
+  // warn, not info: benches and production run at LOG_LEVEL=warn, and a shutdown nobody asked for (a
+  // signal to the whole process group, say) must say what started it; "killed by timeout" alone did not
+  else app.log.warn({ signal: signal ?? 'asked by the cluster primary' }, 'shutting down');
   await app.close();
 });
 // Under `npm run cluster` the primary asks by message, not by signal: after a Ctrl-C the terminal has

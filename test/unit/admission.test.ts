@@ -56,3 +56,16 @@ t.test('a failing run frees its place too', async (t) => {
   t.equal(gate.running, 0);
   t.equal(await gate.run(async () => 1), 1);
 });
+
+t.test('assertRoom refuses exactly when run() would refuse at once', async (t) => {
+  const gate = admissionGate({ what: 'batches', concurrency: 1, queue: 1, maxWaitMs: 5_000, retryAfterSeconds: 5 });
+  const held = opened();
+  const running = gate.run(() => held.done);
+  t.doesNotThrow(() => gate.assertRoom(), 'a place in the queue is left');
+  const waiting = gate.run(async () => 'waited');
+  t.throws(() => gate.assertRoom(), { code: 'service_unavailable' });
+  held.open();
+  await running;
+  t.equal(await waiting, 'waited');
+  t.doesNotThrow(() => gate.assertRoom());
+});

@@ -44,6 +44,8 @@ export const contactRoutes: FastifyPluginAsyncZod<{ contacts: ContactService }> 
       tags, operationId: 'batchContacts', summary: 'Create, update, upsert or delete up to 1000 contacts, matched by id, email or externalId.<system>',
       body: ContactBatch, response: withProblems({ 200: BatchResponse }),
     },
+    // refused before the body (up to 1000 records) is read and parsed, when the service would refuse it anyway
+    onRequest: async () => contacts.assertBatchRoom(),
   }, async (req) => ({ results: await contacts.batch(contextOf(req), req.body) }));
 
   app.get('/contacts/:id', {

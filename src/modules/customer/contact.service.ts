@@ -270,6 +270,9 @@ export function createContactService(deps: ContactServiceDeps) {
   return {
     owners: deps.owners,
 
+    /** Throws 503 with Retry-After when a large batch would be refused now: REST asks before reading the body. */
+    assertBatchRoom: () => batchGate.assertRoom(),
+
     /** For other modules' transactions (lead conversion): reuse by email or create; DTO and whether it was new. */
     async reuseOrCreateIn(tx: Executor, ctx: RequestContext, record: Record<string, unknown>): Promise<{ contact: ContactDto; created: boolean }> {
       assertCan(ctx.actor, 'customers', 'write');

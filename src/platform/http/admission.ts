@@ -21,6 +21,12 @@ export interface AdmissionOptions {
 
 export interface AdmissionGate {
   run<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Throws the refusal run() would give now (every place taken, the queue full). For a door that can
+   * refuse before reading the request: fifty clients resending refused 200 kB batches kept the event
+   * loop busy parsing bodies only to refuse them.
+   */
+  assertRoom(): void;
   readonly running: number;
   readonly waiting: number;
 }
@@ -38,7 +44,7 @@ export function admissionGate(o: AdmissionOptions): AdmissionGate {
       running++;
       return;
     }
-    if (waiters.length >= o.queue) throw refuse();
+    assertRoom();
     await new Promise<void>((resolve, reject) => {
       const admit = () => {
         clearTimeout(timer);
@@ -50,6 +56,10 @@ export function admissionGate(o: AdmissionOptions): AdmissionGate {
       }, o.maxWaitMs);
       waiters.push(admit);
     });
+  }
+
+  function assertRoom(): void {
+    if (running >= o.concurrency && waiters.length >= o.queue) throw refuse();
   }
 
   function leave(): void {
@@ -67,6 +77,7 @@ export function admissionGate(o: AdmissionOptions): AdmissionGate {
         leave();
       }
     },
+    assertRoom,
     get running() {
       return running;
     },
