@@ -13,7 +13,7 @@ import { nameOf } from './names.js';
 //     externalId.erp), then the same external ids again with a changed field (all updates);
 //  2. a CSV import of BENCH_IMPORT_ROWS rows, upload → completed, with the server's RSS sampled.
 // BENCH_CPU_PROF=1 writes the server's V8 CPU profile to bench/results/prof/ (open in Chrome DevTools).
-// BENCH_SKIP=batch|import leaves one part out. BENCH_BUILT=1 runs dist/server.js (npm run build first).
+// BENCH_SKIP=batch|import leaves one part out; BENCH_KEEP_DB=1 keeps the scratch database. BENCH_BUILT=1 runs dist/server.js (npm run build first).
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
@@ -206,7 +206,9 @@ try {
     server.kill('SIGTERM');
     await exited;
   }
-  await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  // BENCH_KEEP_DB=1 leaves the database for EXPLAINs of what the batches wrote (drop it yourself)
+  if (process.env.BENCH_KEEP_DB) console.log(`kept ${urlFor(dbName)}`);
+  else await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
 }
 const load = loadavg().map((l) => l.toFixed(2)).join(' ');
 console.table(results);
