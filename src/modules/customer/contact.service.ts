@@ -342,9 +342,14 @@ export function createContactService(deps: ContactServiceDeps) {
       return toContactDto(row);
     },
 
+    /**
+     * `within`: write in the caller's transaction (as a savepoint) instead of one of its own — the import
+     * worker commits a chunk's writes together with the chunk's resume point, so no row is applied twice.
+     */
     async batch(
       ctx: RequestContext,
       req: { operation: 'create' | 'update' | 'upsert' | 'delete'; idProperty?: string | undefined; records: unknown[]; atomic?: boolean | undefined },
+      within?: Executor,
     ): Promise<BatchResult[]> {
       assertCan(ctx.actor, 'customers', 'write');
       const idProperty = batchIdProperty(ContactIdProperty, req.idProperty);
@@ -359,7 +364,7 @@ export function createContactService(deps: ContactServiceDeps) {
         });
       const { operation } = req;
       assertBatchSize(req.records); // before the set-based path too, which does not go through runBatch
-      return inTransaction(db, async (tx) => {
+      return inTransaction(within ?? db, async (tx) => {
         // creates and upserts, the bulk of imports and syncs, go set-based; the rest record by record, and so
         // do a handful of records, for which the set statements' planning costs more than it saves
         const setBased = !req.atomic && (operation === 'create' || operation === 'upsert') && req.records.length >= SET_BASED_FROM
