@@ -131,8 +131,11 @@ async function run(pid: number, dbName: string) {
   mem = sampler(pid, dbName);
   const t1 = performance.now();
   let job: Job;
-  for (;;) {
+  /** the server's RSS every 5 s of applying: flat, or growing with the rows applied */
+  const rssEvery5s: number[] = [];
+  for (let polls = 0; ; polls++) {
     await new Promise((r) => setTimeout(r, 500));
+    if (polls % 10 === 0) rssEvery5s.push(Math.round(rssMb(pid)));
     job = (await (await fetch(`${BASE}/v1/imports/${id}`, { headers: auth })).json()) as Job;
     if (job.status === 'completed' || job.status === 'failed' || performance.now() - t1 > APPLY_SECONDS * 1000) break;
   }
@@ -141,7 +144,7 @@ async function run(pid: number, dbName: string) {
   return {
     rows: ROWS, rssStartMb: Math.round(start),
     upload: { ms: Math.round(uploadMs), rowsPerS: Math.round(ROWS / (uploadMs / 1000)), ...upload },
-    apply: { ms: Math.round(applyMs), applied: job.processed, rowsPerS: Math.round(job.processed / (applyMs / 1000)), ...apply },
+    apply: { ms: Math.round(applyMs), applied: job.processed, rowsPerS: Math.round(job.processed / (applyMs / 1000)), ...apply, rssEvery5s },
     job,
   };
 }
