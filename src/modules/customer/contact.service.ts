@@ -353,9 +353,14 @@ export function createContactService(deps: ContactServiceDeps) {
       return toContactDto(row);
     },
 
+    /**
+     * `within`: write in the caller's transaction (as a savepoint) instead of one of its own — the import
+     * worker commits a chunk's writes together with the chunk's resume point, so no row is applied twice.
+     */
     async batch(
       ctx: RequestContext,
       req: { operation: 'create' | 'update' | 'upsert' | 'delete'; idProperty?: string | undefined; records: unknown[]; atomic?: boolean | undefined },
+      within?: Executor,
     ): Promise<BatchResult[]> {
       assertCan(ctx.actor, 'customers', 'write');
       const idProperty = batchIdProperty(ContactIdProperty, req.idProperty);
@@ -370,7 +375,7 @@ export function createContactService(deps: ContactServiceDeps) {
         });
       const { operation } = req;
       assertBatchSize(req.records); // before the set-based path too, which does not go through runBatch
-      const write = () => inTransaction(db, async (tx) => {
+      const write = () => inTransaction(within ?? db, async (tx) => {
         // creates and upserts, the bulk of imports and syncs, go set-based; the rest record by record, and so
         // do a handful of records, for which the set statements' planning costs more than it saves
         const setBased = !req.atomic && (operation === 'create' || operation === 'upsert') && req.records.length >= SET_BASED_FROM
@@ -381,7 +386,9 @@ export function createContactService(deps: ContactServiceDeps) {
           : undefined;
         return setBased ?? runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, perRecord);
       });
-      return req.records.length >= SET_BASED_FROM ? batchGate.run(write) : write();
+      // the gate sheds concurrent API batches; the import worker (within) is already one chunk at a time
+      // per job and must not be refused mid-chunk
+      return req.records.length >= SET_BASED_FROM && !within ? batchGate.run(write) : write();
     },
   };
 }

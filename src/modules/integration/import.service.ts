@@ -14,7 +14,8 @@ import {
   ImportQuery, toImportDto, toImportSummaryDto,
 } from './import.schema.js';
 import type { ImportRow } from './import.table.js';
-import { type Content, type HeaderContext, type ParsedRow, csvRows, ndjsonRows } from './import.parse.js';
+import { type Content, type HeaderContext, csvRows, ndjsonRows } from './import.parse.js';
+import { storeRows } from './import.copy.js';
 import { type RunOptions, createImportWorker } from './import.worker.js';
 import * as repo from './import.repository.js';
 
@@ -24,8 +25,6 @@ export interface ImportServiceDeps {
   pipeline: PipelineServices;
 }
 
-/** rows per multi-row INSERT while the upload is stored */
-const INSERT_ROWS = 1000;
 const IMPORTABLE: Resource[] = ['customers', 'leads', 'deals', 'orders'];
 
 export interface ImportUpload {
@@ -75,17 +74,7 @@ export function createImportService({ db, customer, pipeline }: ImportServiceDep
         const job = await repo.insertJob(tx, {
           id: newId(), entity, idProperty, format: upload.format, status: 'queued', actor: { ...ctx.actor }, requestId: ctx.requestId,
         });
-        let buffer: ParsedRow[] = [];
-        let total = 0;
-        for await (const r of rows) {
-          buffer.push(r);
-          total = r.rowNo;
-          if (buffer.length >= INSERT_ROWS) {
-            await repo.insertRows(tx, job.id, buffer);
-            buffer = [];
-          }
-        }
-        await repo.insertRows(tx, job.id, buffer);
+        const total = await storeRows(tx, job.id, rows);
         return repo.setTotal(tx, job.id, total);
       }, 1);
       return toImportDto(row, []);
