@@ -26,6 +26,7 @@ export const orders = pgTable(
     index('orders_contact_placed_idx').on(t.contactId, t.placedAt),
     index('orders_placed_idx').on(t.placedAt, t.id),
     index('orders_created_idx').on(t.createdAt, t.id),
+    index('orders_updated_idx').on(t.updatedAt, t.id),
     // keyset sorts of API.md §2 (status also serves status filters); external ids in the
     // (IS NULL, coalesce) form of platform/db/sort-keys.ts
     index('orders_status_sort_idx').on(t.status, t.id),
