@@ -12,7 +12,6 @@ CREATE INDEX "contacts_first_name_sort_idx" ON "contacts" USING btree (("first_n
 CREATE INDEX "contacts_email_sort_idx" ON "contacts" USING btree (("email" IS NULL),coalesce("email", ''),"id");--> statement-breakpoint
 CREATE INDEX "contacts_job_title_sort_idx" ON "contacts" USING btree (("job_title" IS NULL),coalesce("job_title", ''),"id");--> statement-breakpoint
 CREATE INDEX "contacts_lifecycle_stage_sort_idx" ON "contacts" USING btree (("lifecycle_stage" IS NULL),coalesce("lifecycle_stage", ''),"id");--> statement-breakpoint
-CREATE INDEX "contacts_stage_last_name_idx" ON "contacts" USING btree ("lifecycle_stage",("last_name" IS NULL),coalesce("last_name", ''),"id");--> statement-breakpoint
 CREATE INDEX "orders_updated_idx" ON "orders" USING btree ("updated_at","id");--> statement-breakpoint
 CREATE INDEX "orders_status_sort_idx" ON "orders" USING btree ("status","id");--> statement-breakpoint
 CREATE INDEX "orders_total_sort_idx" ON "orders" USING btree ("total","id");--> statement-breakpoint

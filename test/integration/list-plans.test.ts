@@ -52,8 +52,7 @@ t.test('the bench list (stage = customer, by lastName) on a deep cursor: one ind
   const cursor = cursorOf(compileSort(contactCollection, sort), { lastName: 'L5', id: '00000000-0000-7000-8000-000000000000' });
   const list = compileList(contactCollection, { sort, cursor, filter: { lifecycleStage: { eq: 'customer' } } });
   const plan = await planOf(db.select().from(contacts).where(and(list.where, isNull(contacts.deletedAt))).orderBy(...list.orderBy).limit(list.fetch));
-  // contacts_stage_last_name_idx or contacts_last_name_sort_idx, as the statistics of the moment say
-  t.match(plan, /Index Scan using contacts_(stage_last_name|last_name_sort)_idx/, plan);
+  t.match(plan, /Index Scan using contacts_last_name_sort_idx/, plan);
   t.match(plan, /Index Cond: .*ROW\(\(last_name IS NULL\), COALESCE\(last_name, ''::text\), id\) > ROW\(false, 'L5'::text/, 'the cursor bounds the scan');
   t.notMatch(plan, /Sort/, 'the index gives the order');
 });
