@@ -287,7 +287,12 @@ t.test('compileSort: unknown, non-sortable and duplicate fields are all reported
 
 t.test('compileList: ORDER BY follows the keys; limits are checked', async (t) => {
   const list = compileList(spec, { sort: 'nickname,-size', limit: 10 });
-  t.same(list.orderBy.map((o) => render(o).sql), ['"things"."nickname" ASC', '"things"."size" DESC', '"things"."id" DESC']);
+  // a nullable key sorts as (IS NULL, coalesce): Postgres's NULL placement, with no NULL left to compare
+  t.same(list.orderBy.map((o) => render(o).sql), [
+    '("things"."nickname" IS NULL) ASC', 'coalesce("things"."nickname", \'\') ASC',
+    '("things"."size" IS NULL) DESC', 'coalesce("things"."size", 0) DESC',
+    '"things"."id" DESC',
+  ]);
   t.equal(list.limit, 10);
   t.equal(list.fetch, 11, 'one extra row tells whether another page follows');
   t.equal(list.where, undefined);
@@ -306,19 +311,26 @@ t.test('cursor: a row comparison when every key is non-null and in one direction
   t.same(q.params, ['Acme', U1]);
 });
 
-t.test('cursor: nullable first key expands to branches that place nulls as Postgres does', async (t) => {
-  // ASC puts nulls last: after a non-null value come greater values and then all nulls
+t.test('cursor: a nullable key in one direction is still one row comparison, over (IS NULL, coalesce)', async (t) => {
+  // the same expressions as the ORDER BY, so an index on them starts the scan at the cursor
   const asc = render(compileList(spec, { sort: 'nickname', cursor: cursorOf(compileSort(spec, 'nickname'), { nickname: 'm', id: U1 }) }).where);
-  t.equal(
-    asc.sql,
-    '(("things"."nickname" > $1::text OR "things"."nickname" IS NULL) OR ("things"."nickname" = $2::text and ("things"."id" > $3::uuid OR "things"."id" IS NULL)))',
-  );
-  // after a null in ASC order only more nulls (by id) remain
+  t.equal(asc.sql, '(("things"."nickname" IS NULL), coalesce("things"."nickname", \'\'), "things"."id") > (false, $1::text, $2::uuid)');
+  t.same(asc.params, ['m', U1]);
+  // after a null in ASC order (nulls last) only more nulls remain: (true, '', id) leaves exactly those
   const ascNull = render(compileList(spec, { sort: 'nickname', cursor: cursorOf(compileSort(spec, 'nickname'), { nickname: null, id: U1 }) }).where);
-  t.equal(ascNull.sql, '(FALSE OR ("things"."nickname" IS NULL and ("things"."id" > $1::uuid OR "things"."id" IS NULL)))');
-  // DESC puts nulls first: after a null come all non-null values
-  const descNull = render(compileList(spec, { sort: '-nickname', cursor: cursorOf(compileSort(spec, '-nickname'), { nickname: null, id: U1 }) }).where);
-  t.equal(descNull.sql, '("things"."nickname" IS NOT NULL OR ("things"."nickname" IS NULL and "things"."id" < $1::uuid))');
+  t.equal(ascNull.sql, '(("things"."nickname" IS NULL), coalesce("things"."nickname", \'\'), "things"."id") > (true, \'\'::text, $1::uuid)');
+  // DESC puts nulls first: after a null come the other nulls by id, then every non-null value
+  const descNull = render(compileList(spec, { sort: '-size', cursor: cursorOf(compileSort(spec, '-size'), { size: null, id: U1 }) }).where);
+  t.equal(descNull.sql, '(("things"."size" IS NULL), coalesce("things"."size", 0), "things"."id") < (true, 0::bigint, $1::uuid)');
+});
+
+t.test('cursor: mixed directions expand to branches that place nulls as Postgres does', async (t) => {
+  const keys = compileSort(spec, 'nickname,-size');
+  const q = render(compileList(spec, { sort: 'nickname,-size', cursor: cursorOf(keys, { nickname: 'm', size: null, id: U1 }) }).where);
+  t.equal(
+    q.sql,
+    '(("things"."nickname" > $1::text OR "things"."nickname" IS NULL) OR ("things"."nickname" = $2::text and "things"."size" IS NOT NULL) OR ("things"."nickname" = $3::text and "things"."size" IS NULL and "things"."id" < $4::uuid))',
+  );
 });
 
 t.test('cursor: values round-trip; dates as ISO strings', async (t) => {

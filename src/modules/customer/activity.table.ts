@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { ownershipColumns, recordColumns, ts } from '../../platform/db/columns.js';
+import { nullableSortExprs as nullsLast } from '../../platform/db/sort-keys.js';
 import { companies } from './company.table.js';
 import { contacts } from './contact.table.js';
 
@@ -35,7 +36,7 @@ export const activities = pgTable(
     // default sort (-occurredAt) and the keyset sorts of API.md §2
     index('activities_occurred_idx').on(t.occurredAt, t.id),
     index('activities_created_idx').on(t.createdAt, t.id),
-    index('activities_due_idx').on(t.dueAt, t.id),
+    index('activities_due_sort_idx').on(...nullsLast(t.dueAt, 'time'), t.id),
     // a contact's or company's activities newest first (filters, timeline)
     index('activities_contact_idx').on(t.contactId, t.occurredAt),
     index('activities_company_idx').on(t.companyId, t.occurredAt),

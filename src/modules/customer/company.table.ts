@@ -1,6 +1,7 @@
 import { index, integer, jsonb, numeric, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { customColumn, ownershipColumns, recordColumns } from '../../platform/db/columns.js';
+import { nullableSortExprs as nullsLast } from '../../platform/db/sort-keys.js';
 
 export interface AddressValue {
   line1?: string | null;
@@ -40,6 +41,11 @@ export const companies = pgTable(
     index('companies_created_idx').on(t.createdAt, t.id),
     index('companies_updated_idx').on(t.updatedAt, t.id),
     index('companies_name_idx').on(t.name, t.id),
+    // keyset sorts of the nullable sortable fields, in the (IS NULL, coalesce) form of platform/db/sort-keys.ts
+    index('companies_domain_sort_idx').on(...nullsLast(t.domain, 'text'), t.id),
+    index('companies_industry_sort_idx').on(...nullsLast(t.industry, 'text'), t.id),
+    index('companies_employees_sort_idx').on(...nullsLast(t.employees, 'number'), t.id),
+    index('companies_annual_revenue_sort_idx').on(...nullsLast(t.annualRevenue, 'number'), t.id),
     index('companies_owner_idx').on(t.ownerId),
     index('companies_team_idx').on(t.teamId),
     index('companies_tags_idx').using('gin', t.tags),

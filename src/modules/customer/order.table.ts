@@ -1,4 +1,5 @@
 import { index, integer, numeric, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { nullableSortExprs as nullsLast } from '../../platform/db/sort-keys.js';
 import { sql } from 'drizzle-orm';
 import { idColumn, recordColumns, ts } from '../../platform/db/columns.js';
 import { contacts } from './contact.table.js';
@@ -25,7 +26,13 @@ export const orders = pgTable(
     index('orders_contact_placed_idx').on(t.contactId, t.placedAt),
     index('orders_placed_idx').on(t.placedAt, t.id),
     index('orders_created_idx').on(t.createdAt, t.id),
-    index('orders_status_idx').on(t.status),
+    index('orders_updated_idx').on(t.updatedAt, t.id),
+    // keyset sorts of API.md §2 (status also serves status filters); external ids in the
+    // (IS NULL, coalesce) form of platform/db/sort-keys.ts
+    index('orders_status_sort_idx').on(t.status, t.id),
+    index('orders_total_sort_idx').on(t.total, t.id),
+    index('orders_currency_sort_idx').on(t.currency, t.id),
+    index('orders_external_id_sort_idx').on(...nullsLast(t.externalId, 'text'), t.id),
   ],
 );
 

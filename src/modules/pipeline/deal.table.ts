@@ -1,4 +1,5 @@
 import { bigint, date, index, integer, numeric, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { nullableSortExprs as nullsLast } from '../../platform/db/sort-keys.js';
 import { sql } from 'drizzle-orm';
 import { customColumn, idColumn, ownershipColumns, recordColumns, ts } from '../../platform/db/columns.js';
 import { pipelineStages, pipelines } from './pipeline.table.js';
@@ -44,9 +45,16 @@ export const deals = pgTable(
     index('deals_company_idx').on(t.companyId),
     index('deals_owner_idx').on(t.ownerId),
     index('deals_team_idx').on(t.teamId),
+    // date ranges of the sales analytics (forecast, won/lost by period)
     index('deals_close_date_idx').on(t.expectedCloseDate, t.id),
     index('deals_closed_at_idx').on(t.closedAt),
-    index('deals_amount_idx').on(t.amount, t.id),
+    // keyset sorts of API.md §2; nullable keys in the (IS NULL, coalesce) form of platform/db/sort-keys.ts
+    index('deals_status_sort_idx').on(t.status, t.id),
+    index('deals_position_sort_idx').on(t.position, t.id),
+    index('deals_amount_sort_idx').on(...nullsLast(t.amount, 'number'), t.id),
+    index('deals_currency_sort_idx').on(...nullsLast(t.currency, 'text'), t.id),
+    index('deals_close_date_sort_idx').on(...nullsLast(t.expectedCloseDate, 'time'), t.id),
+    index('deals_closed_at_sort_idx').on(...nullsLast(t.closedAt, 'time'), t.id),
     index('deals_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
     index('deals_custom_idx').using('gin', sql`${t.custom} jsonb_path_ops`),
   ],

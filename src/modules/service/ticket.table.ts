@@ -1,4 +1,5 @@
 import { boolean, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { nullableSortExprs as nullsLast } from '../../platform/db/sort-keys.js';
 import { sql } from 'drizzle-orm';
 import { customColumn, recordColumns, ts } from '../../platform/db/columns.js';
 import { slaPolicies, TICKET_PRIORITIES } from './sla-policy.table.js';
@@ -50,6 +51,17 @@ export const tickets = pgTable(
     index('tickets_team_idx').on(t.teamId, t.status),
     index('tickets_status_idx').on(t.status, t.priority),
     index('tickets_sla_policy_idx').on(t.slaPolicyId),
+    // keyset sorts of API.md §2; nullable keys in the (IS NULL, coalesce) form of platform/db/sort-keys.ts
+    index('tickets_subject_sort_idx').on(t.subject, t.id),
+    index('tickets_status_sort_idx').on(t.status, t.id),
+    index('tickets_priority_sort_idx').on(t.priority, t.id),
+    index('tickets_channel_sort_idx').on(t.channel, t.id),
+    index('tickets_satisfaction_sort_idx').on(...nullsLast(t.satisfactionScore, 'number'), t.id),
+    index('tickets_first_response_due_sort_idx').on(...nullsLast(t.firstResponseDueAt, 'time'), t.id),
+    index('tickets_resolution_due_sort_idx').on(...nullsLast(t.resolutionDueAt, 'time'), t.id),
+    index('tickets_first_responded_sort_idx').on(...nullsLast(t.firstRespondedAt, 'time'), t.id),
+    index('tickets_solved_sort_idx').on(...nullsLast(t.solvedAt, 'time'), t.id),
+    index('tickets_closed_sort_idx').on(...nullsLast(t.closedAt, 'time'), t.id),
     index('tickets_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
     // the breach scheduler's two scans: unmet, unannounced due times of running tickets
     index('tickets_first_response_due_idx').on(t.firstResponseDueAt)

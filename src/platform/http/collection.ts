@@ -1,5 +1,6 @@
 import { type SQL, and, sql } from 'drizzle-orm';
 import { type FieldError, validationFailed } from '../errors/app-error.js';
+import { NULL_STANDIN, type StandinKind, nullableSortExprs } from '../db/sort-keys.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 // The collection grammar of API.md §2, written once: filters, sorts and keyset cursors compiled
@@ -233,20 +234,47 @@ export function compileSort(spec: CollectionSpec, sort: string | undefined): Sor
   return keys;
 }
 
+// A nullable key sorts as (IS NULL, coalesce): see platform/db/sort-keys.ts, which the indexes share.
+const STANDIN_KIND: Record<FieldType, StandinKind> = {
+  string: 'text',
+  enum: 'text',
+  tags: 'array',
+  integer: 'number',
+  decimal: 'number',
+  number: 'number',
+  boolean: 'boolean',
+  datetime: 'time',
+  date: 'time',
+  uuid: 'uuid',
+};
+
+/** The expressions a key sorts by: the value itself, or (IS NULL, coalesce) for a nullable one. */
+function sortExprs(f: FieldSpec): SQL[] {
+  return f.nullable ? nullableSortExprs(f.expr, STANDIN_KIND[f.type]) : [sql`${f.expr}`];
+}
+
+/** The cursor's side of the row comparison, expression by expression as sortExprs gives them. */
+function sortValues(f: FieldSpec, v: string | null): SQL[] {
+  if (!f.nullable) return [typed(f, v as string)];
+  return v === null
+    ? [sql`true`, sql`${sql.raw(NULL_STANDIN[STANDIN_KIND[f.type]])}::${sql.raw(CAST[f.type])}`]
+    : [sql`false`, typed(f, v)];
+}
+
 export function orderBySql(keys: SortKey[]): SQL[] {
-  // Postgres defaults (ASC NULLS LAST, DESC NULLS FIRST) keep indexes usable; afterKeyset agrees with them.
-  return keys.map((k) => (k.desc ? sql`${k.field.expr} DESC` : sql`${k.field.expr} ASC`));
+  return keys.flatMap((k) => sortExprs(k.field).map((e) => (k.desc ? sql`${e} DESC` : sql`${e} ASC`)));
 }
 
 /** The condition "comes after this cursor position" for the given sort. */
 function afterKeyset(keys: SortKey[], values: (string | null)[]): SQL {
   const sameDirection = keys.every((k) => k.desc === keys[0]?.desc);
-  if (sameDirection && keys.every((k) => !k.field.nullable)) {
+  if (sameDirection) {
     // A row comparison lets Postgres walk a composite index straight to the position.
-    const cols = sql.join(keys.map((k) => sql`${k.field.expr}`), sql`, `);
-    const vals = sql.join(keys.map((k, i) => typed(k.field, values[i] as string)), sql`, `);
+    const cols = sql.join(keys.flatMap((k) => sortExprs(k.field)), sql`, `);
+    const vals = sql.join(keys.flatMap((k, i) => sortValues(k.field, values[i] ?? null)), sql`, `);
     return keys[0]?.desc ? sql`(${cols}) < (${vals})` : sql`(${cols}) > (${vals})`;
   }
+  // Mixed directions: no single btree order serves them, so the condition is spelled out key by key.
   const branches: SQL[] = keys.map((k, i) => {
     const equalBefore = keys.slice(0, i).map((p, j) => {
       const v = values[j] ?? null;
