@@ -1,6 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import underPressure from '@fastify/under-pressure';
 import qs from 'qs';
 import { validatorCompiler } from 'fastify-type-provider-zod';
@@ -11,6 +10,7 @@ import { redactPaths, serializeRequest } from './platform/logger.js';
 import { AppError } from './platform/errors/app-error.js';
 import { frameworkErrorReply, restErrorsPlugin } from './platform/errors/rest.js';
 import { rejectNulCharacters } from './platform/http/nul-guard.js';
+import { securityHeadersPlugin } from './platform/http/security-headers.js';
 import { authPlugin } from './platform/auth/authenticate.js';
 import { zodFastSerializerCompiler } from './platform/http/serializer.js';
 import { idempotencyPlugin } from './platform/http/idempotency.js';
@@ -129,7 +129,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
   await app.register(restErrorsPlugin);
-  await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } });
+  await app.register(securityHeadersPlugin, { helmet: { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } } });
   await app.register(cors, {
     origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
     exposedHeaders: ['etag', 'location', 'x-request-id', 'retry-after', 'idempotent-replayed'],

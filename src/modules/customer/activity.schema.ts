@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid, iso, ownershipFields, recordFields, recordDtoFields } from '../../platform/http/common.schema.js';
+import { Timestamp, Uuid, iso, ownershipFields, recordFields } from '../../platform/http/common.schema.js';
 import { MAX_BATCH } from '../../platform/http/batch.js';
 import { UserSummary } from '../identity/index.js';
 import { Company } from './company.schema.js';
@@ -88,7 +88,7 @@ export const ActivityBatch = z
 
 export function toActivityDto(r: ActivityRow): ActivityDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     type: r.type,
     subject: r.subject,
     body: r.body,

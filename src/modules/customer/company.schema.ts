@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Uuid, ownershipFields, recordFields, recordDtoFields,
+  Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Uuid, ownershipFields, recordFields, iso,
 } from '../../platform/http/common.schema.js';
 import { currencyCode, decimalString, formatMoney } from '../../platform/http/money.js';
 import { MAX_BATCH } from '../../platform/http/batch.js';
@@ -75,7 +75,7 @@ export const CompanyList = z
 
 export function toCompanyDto(r: CompanyRow): CompanyDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     name: r.name,
     domain: r.domain,
     industry: r.industry,

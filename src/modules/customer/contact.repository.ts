@@ -44,9 +44,18 @@ const live = (includeDeleted: boolean) => (includeDeleted ? undefined : isNull(c
 
 export const contactSearch = (q: string): SQL => searchCondition(c.searchText, q);
 
+const byIdQuery = (db: Executor) => db.select().from(c).where(eq(c.id, sql.placeholder('id'))).limit(1).prepare('contact_by_id');
+// GET by id is the hottest read: building its SQL with drizzle cost more CPU than PostgreSQL spent
+// answering it. Prepared once per database handle (a named statement: each pooled connection parses
+// it once), it is only bound and executed per request. Every role reads contacts unscoped (API.md §4);
+// a scoped read still builds its query.
+const byIdPrepared = new WeakMap<Executor, ReturnType<typeof byIdQuery>>();
+
 export async function findContact(db: Executor, id: string, scope?: SQL): Promise<ContactRow | undefined> {
-  const rows = await db.select().from(c).where(and(eq(c.id, id), scope)).limit(1);
-  return rows[0];
+  if (scope) return (await db.select().from(c).where(and(eq(c.id, id), scope)).limit(1))[0];
+  let query = byIdPrepared.get(db);
+  if (!query) byIdPrepared.set(db, (query = byIdQuery(db)));
+  return (await query.execute({ id }))[0];
 }
 
 export async function lockContact(tx: Executor, id: string): Promise<ContactRow | undefined> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Timestamp, Uuid, iso, ownershipFields, recordFields, recordDtoFields,
+  Address, CustomValues, ExternalIds, ExternalIdsPatch, Tags, Timestamp, Uuid, iso, ownershipFields, recordFields,
 } from '../../platform/http/common.schema.js';
 import { MAX_BATCH } from '../../platform/http/batch.js';
 import { UserSummary } from '../identity/index.js';
@@ -114,7 +114,7 @@ export const ContactBatch = z
 
 export function toContactDto(r: ContactRow): ContactDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     firstName: r.firstName,
     lastName: r.lastName,
     email: r.email,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Uuid, recordFields, recordDtoFields } from '../../platform/http/common.schema.js';
+import { Uuid, recordFields, iso } from '../../platform/http/common.schema.js';
 import type { CustomFieldRow } from './custom-field.table.js';
 
 export const CUSTOM_ENTITIES = ['contact', 'company', 'deal', 'lead', 'ticket'] as const;
@@ -73,7 +73,7 @@ export const CustomFieldId = z.object({ id: Uuid });
 
 export function toCustomFieldDto(r: CustomFieldRow): CustomFieldDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     entity: r.entity as CustomEntity,
     key: r.key,
     label: r.label,

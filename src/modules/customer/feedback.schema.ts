@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid, ownershipFields, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { Timestamp, Uuid, ownershipFields, recordFields, iso } from '../../platform/http/common.schema.js';
 import { UserSummary } from '../identity/index.js';
 import { Contact } from './contact.schema.js';
 import { FEEDBACK_TYPES, type FeedbackRow } from './feedback.table.js';
@@ -66,7 +66,7 @@ export type NpsAnswerDto = z.infer<typeof NpsAnswer>;
 
 export function toFeedbackDto(r: FeedbackRow): FeedbackDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     type: r.type,
     score: r.score,
     comment: r.comment,

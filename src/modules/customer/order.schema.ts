@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { Timestamp, Uuid, recordFields, iso } from '../../platform/http/common.schema.js';
 import { currencyCode, decimalString, formatMoney } from '../../platform/http/money.js';
 import { MAX_BATCH } from '../../platform/http/batch.js';
 import { ORDER_STATUSES, type OrderRow } from './order.table.js';
@@ -105,7 +105,7 @@ export function toOrderLineDto(l: StoredLine, currency: string): OrderLineDto {
 
 export function toOrderDto(r: OrderRecord): OrderDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     externalId: r.externalId,
     contactId: r.contactId,
     status: r.status,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Executor } from '../../platform/db/client.js';
+import type { ApiKeyCache } from '../../platform/auth/credential-cache.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import { ROLES, type RequestContext } from '../../platform/auth/actor.js';
 import { assertCan } from '../../platform/auth/permissions.js';
@@ -51,7 +52,8 @@ const toDto = (r: tokens.ApiKeyRow): ApiKeyDto => ({
   lastUsedAt: iso(r.lastUsedAt),
 });
 
-export function createApiKeyService({ db }: { db: Executor }) {
+/** `apiKeyCache`: the auth service's verified keys; a revoked key is forgotten there at once. */
+export function createApiKeyService({ db, apiKeyCache }: { db: Executor; apiKeyCache?: ApiKeyCache }) {
   return {
     async create(ctx: RequestContext, raw: unknown): Promise<ApiKeyDto & { key: string }> {
       assertCan(ctx.actor, 'api_keys', 'write');
@@ -96,6 +98,7 @@ export function createApiKeyService({ db }: { db: Executor }) {
         await recordAudit(tx, ctx, { action: 'revoke', entityType: 'api_key', entityId: id, before: toDto(current), after: toDto(after) });
         await emit(tx, ctx, { type: 'api_key.revoked', entityType: 'api_key', entityId: id, before: toDto(current), after: toDto(after) });
       });
+      apiKeyCache?.forget(id);
     },
   };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import { type Actor, isRole } from '../../platform/auth/actor.js';
+import type { ApiKeyCache } from '../../platform/auth/credential-cache.js';
 import { AppError } from '../../platform/errors/app-error.js';
 import { parseInput } from '../../platform/errors/field-errors.js';
 import { burnPasswordCheck, verifyPassword } from './password.js';
@@ -22,6 +23,8 @@ export interface AuthServiceDeps {
   signAccessToken: (claims: { sub: string; role: string; teamIds: string[]; jti: string }) => string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  /** verified API keys, shared with the API-key service, which forgets a key when it revokes it */
+  apiKeyCache: ApiKeyCache;
 }
 
 // Throttling: per account and per IP, counted in the database so every process sees the same count.
@@ -108,13 +111,19 @@ export function createAuthService(d: AuthServiceDeps) {
       if (!revoked) throw badRefresh();
     },
 
-    /** Resolves `crm_…` keys for the auth hook: unknown, revoked and expired keys are all simply invalid. */
+    /**
+     * Resolves `crm_…` keys for the auth hook: unknown, revoked and expired keys are all simply invalid.
+     * A valid key is remembered for API_KEY_CACHE_MS (platform/auth/credential-cache.ts); its last use
+     * is recorded when the database is asked, so lastUsedAt lags by at most that plus its minute.
+     */
     async verifyApiKey(key: string): Promise<Actor | undefined> {
       if (key.length > 200) return undefined;
-      const row = await tokens.findApiKeyByHash(d.db, sha256(key));
-      if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= Date.now()) || !isRole(row.role)) return undefined;
-      void tokens.touchApiKey(d.db, row.id).catch(() => undefined);
-      return { type: 'api_key', id: row.id, role: row.role, teamIds: [] };
+      return d.apiKeyCache.verify(key, async () => {
+        const row = await tokens.findApiKeyByHash(d.db, sha256(key));
+        if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= Date.now()) || !isRole(row.role)) return undefined;
+        void tokens.touchApiKey(d.db, row.id).catch(() => undefined);
+        return { actor: { type: 'api_key', id: row.id, role: row.role, teamIds: [] }, keyId: row.id, expiresAt: row.expiresAt };
+      });
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { Executor } from '../../platform/db/client.js';
 import type { Logger } from '../../platform/logger.js';
 import type { GraphqlModule } from '../../platform/graphql/index.js';
+import { createApiKeyCache } from '../../platform/auth/credential-cache.js';
 import { createAuthService } from './auth.service.js';
 import { createUserService } from './user.service.js';
 import { createApiKeyService } from './api-key.service.js';
@@ -24,13 +25,15 @@ export function identityModule(o: {
   signAccessToken: (claims: { sub: string; role: string; teamIds: string[]; jti: string }) => string;
 }) {
   const users = createUserService({ db: o.db });
+  const apiKeyCache = createApiKeyCache();
   const auth = createAuthService({
     db: o.db,
     signAccessToken: o.signAccessToken,
     accessTokenTtl: o.config.jwt.accessTokenTtl,
     refreshTokenTtl: o.config.jwt.refreshTokenTtl,
+    apiKeyCache,
   });
-  const apiKeys = createApiKeyService({ db: o.db });
+  const apiKeys = createApiKeyService({ db: o.db, apiKeyCache });
   const throttle = createCredentialThrottle();
   const graphql: GraphqlModule = { resolvers: identityResolvers({ auth, users, apiKeys, throttle }) };
   return {

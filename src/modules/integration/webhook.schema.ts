@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid, iso, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { Timestamp, Uuid, iso, recordFields } from '../../platform/http/common.schema.js';
 import { DELIVERY_STATUSES, type WebhookDeliveryRow, type WebhookRow } from './webhook.table.js';
 import { EventPattern, MAX_PATTERNS } from './feed.schema.js';
 
@@ -68,7 +68,7 @@ export const WebhookList = z.object({ data: z.array(Webhook), nextCursor: z.stri
 
 export function toWebhookDto(r: WebhookRow): WebhookDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     url: r.url,
     events: r.events,
     enabled: r.enabled,

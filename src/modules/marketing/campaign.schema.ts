@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid, iso, ownershipFields, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { Timestamp, Uuid, iso, ownershipFields, recordFields } from '../../platform/http/common.schema.js';
 import { currencyCode, decimalString, formatMoney } from '../../platform/http/money.js';
 import { CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES, type CampaignRow, ENGAGEMENT_TYPES } from './campaign.table.js';
 
@@ -112,7 +112,7 @@ export const CampaignEventsResult = z
 
 export function toCampaignDto(r: CampaignRow): CampaignDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     ownerId: r.ownerId,
     teamId: r.teamId,
     name: r.name,

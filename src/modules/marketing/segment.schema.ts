@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Uuid, ownershipFields, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { Uuid, ownershipFields, recordFields, iso } from '../../platform/http/common.schema.js';
 import { SegmentRulesSchema } from './segment-rules.js';
 import type { SegmentRow } from './segment.table.js';
 
@@ -35,7 +35,7 @@ export const SegmentId = z.object({ id: Uuid });
 
 export function toSegmentDto(r: SegmentRow): SegmentDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     ownerId: r.ownerId,
     teamId: r.teamId,
     name: r.name,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid, iso, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { Timestamp, Uuid, iso, recordFields } from '../../platform/http/common.schema.js';
 import { EventPattern } from '../integration/index.js';
 import { RUN_STATUSES, WORKFLOW_ACTION_TYPES, type WorkflowRow, type WorkflowRunRow } from './workflow.table.js';
 
@@ -101,7 +101,7 @@ export const WorkflowRunList = z.object({ data: z.array(WorkflowRun), nextCursor
 
 export function toWorkflowDto(r: WorkflowRow): WorkflowDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     name: r.name,
     description: r.description,
     enabled: r.enabled,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  CustomValues, Timestamp, Uuid, iso, ownershipFields, recordDtoFields, recordFields,
+  CustomValues, Timestamp, Uuid, iso, ownershipFields, recordFields,
 } from '../../platform/http/common.schema.js';
 import { currencyCode, decimalString, formatMoney } from '../../platform/http/money.js';
 import { UserSummary } from '../identity/index.js';
@@ -122,7 +122,7 @@ export type DealRecord = DealRow & { contactIds: string[] };
 
 export function toDealDto(r: DealRecord): DealDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     name: r.name,
     pipelineId: r.pipelineId,
     stageId: r.stageId,

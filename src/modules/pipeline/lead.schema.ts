@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CustomValues, Timestamp, Uuid, iso, ownershipFields, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { CustomValues, Timestamp, Uuid, iso, ownershipFields, recordFields } from '../../platform/http/common.schema.js';
 import { currencyCode, decimalString } from '../../platform/http/money.js';
 import { UserSummary } from '../identity/index.js';
 import { Company, Contact } from '../customer/index.js';
@@ -109,7 +109,7 @@ export type LeadRead = LeadRow & { matchingContactId: string | null };
 
 export function toLeadDto(r: LeadRead): LeadDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     firstName: r.firstName,
     lastName: r.lastName,
     email: r.email,

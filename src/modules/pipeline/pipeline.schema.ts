@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Uuid, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { Uuid, recordFields, iso } from '../../platform/http/common.schema.js';
 import { STAGE_KINDS, type PipelineRow, type StageRow } from './pipeline.table.js';
 
 export const StageKind = z.enum(STAGE_KINDS).meta({ id: 'StageKind' });
@@ -79,5 +79,5 @@ export function toStageDto(s: StageRow): PipelineStageDto {
 
 /** `stages` are the pipeline's live stages, already ordered by position. */
 export function toPipelineDto(r: PipelineRow, stages: readonly StageRow[]): PipelineDto {
-  return { ...recordDtoFields(r), name: r.name, isDefault: r.isDefault, stages: stages.map(toStageDto) };
+  return { id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt), name: r.name, isDefault: r.isDefault, stages: stages.map(toStageDto) };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Uuid, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { Uuid, recordFields, iso } from '../../platform/http/common.schema.js';
 import { SCORING_RULE_KINDS, type ScoringRuleRow } from './lead.table.js';
 
 // Values of activities (customer module, API.md §5): an activity rule counts activities of these.
@@ -62,7 +62,7 @@ export const ScoringRuleId = z.object({ id: Uuid });
 
 export function toScoringRuleDto(r: ScoringRuleRow): ScoringRuleDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     name: r.name,
     enabled: r.enabled,
     kind: r.kind,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DateTime } from 'luxon';
-import { Uuid, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { Uuid, recordFields, iso } from '../../platform/http/common.schema.js';
 import { isValidTimeZone, minutesOf } from './business-time.js';
 import { TICKET_PRIORITIES, type SlaPolicyRow } from './sla-policy.table.js';
 
@@ -135,7 +135,7 @@ export const slaPolicyFieldNames = Object.keys(SlaPolicy.shape);
 
 export function toSlaPolicyDto(r: SlaPolicyRow): SlaPolicyDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     name: r.name,
     isDefault: r.isDefault,
     timeZone: r.timeZone,

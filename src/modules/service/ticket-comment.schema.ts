@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Uuid, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { Uuid, recordFields, iso } from '../../platform/http/common.schema.js';
 import { COMMENT_AUTHOR_TYPES, COMMENT_VISIBILITIES, type TicketCommentRow } from './ticket.table.js';
 
 export const CommentVisibility = z.enum(COMMENT_VISIBILITIES).meta({ id: 'TicketCommentVisibility' });
@@ -58,7 +58,7 @@ export const TicketCommentIds = z.object({ id: Uuid, commentId: Uuid });
 
 export function toTicketCommentDto(r: TicketCommentRow): TicketCommentDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     ticketId: r.ticketId,
     body: r.body,
     visibility: r.visibility,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CustomValues, Tags, Timestamp, Uuid, iso, recordDtoFields, recordFields } from '../../platform/http/common.schema.js';
+import { CustomValues, Tags, Timestamp, Uuid, iso, recordFields } from '../../platform/http/common.schema.js';
 import { Contact } from '../customer/index.js';
 import { UserSummary } from '../identity/index.js';
 import { TICKET_PRIORITIES } from './sla-policy.table.js';
@@ -122,7 +122,7 @@ export const TicketId = z.object({ id: Uuid });
 
 export function toTicketDto(r: TicketRow): TicketDto {
   return {
-    ...recordDtoFields(r),
+    id: r.id, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version, deletedAt: iso(r.deletedAt),
     subject: r.subject,
     description: r.description,
     status: r.status,

@@ -1,11 +1,20 @@
 import { z } from 'zod';
 
+const KNOWN = new Set(Intl.supportedValuesOf('currency'));
+
+// Building an Intl.NumberFormat costs tens of microseconds, and every money field of every response
+// asks: a 50-row page of deals asked 50 times. The answer per currency never changes, so it is kept
+// (for known codes only, so the map is bounded by ICU's list, whatever a caller sends).
+const minorUnitsByCurrency = new Map<string, number>();
+
 /** Minor units of an ISO 4217 currency (KWD 3, JPY 0, EUR 2) as the runtime's ICU knows them. */
 export function minorUnits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const known = minorUnitsByCurrency.get(currency);
+  if (known !== undefined) return known;
+  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  if (KNOWN.has(currency)) minorUnitsByCurrency.set(currency, digits);
+  return digits;
 }
-
-const KNOWN = new Set(Intl.supportedValuesOf('currency'));
 
 export const currencyCode = z
   .string()
