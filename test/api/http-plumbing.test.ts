@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/app.js';
 import { queryRows } from '../../src/platform/db/execute.js';
 import { shippedMigrationCount } from '../../src/platform/db/migrations.js';
-import { startTestApp, testConfig } from '../helpers/app.js';
+import { startTestApp, testAppLogging } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
 
 // What every request goes through whatever its route: request ids, problem bodies, security headers,
@@ -93,7 +93,7 @@ t.test('HTTP plumbing', async (t) => {
 
   t.test('5xx bodies carry the requestId and nothing internal', async (t) => {
     // a route that fails the way a bug does; added to an app built exactly like the server's
-    const app = await buildApp({ config: testConfig(), database: db.database, startWorkers: false });
+    const app = await buildApp({ ...testAppLogging(), database: db.database, startWorkers: false });
     app.get('/boom', async () => {
       const secret: { row?: { passwordHash: string } } = {};
       return secret.row!.passwordHash; // TypeError naming internals

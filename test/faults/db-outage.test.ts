@@ -6,7 +6,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { buildApp } from '../../src/app.js';
 import { connectPostgres } from '../../src/platform/db/client.js';
 import { isDatabaseUnavailable } from '../../src/platform/db/errors.js';
-import { testConfig } from '../helpers/app.js';
+import { testAppLogging } from '../helpers/app.js';
 import { type TestDatabase, createTestDatabase } from '../helpers/database.js';
 import { settlesWithin } from '../helpers/settles.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
@@ -207,7 +207,7 @@ t.test('a database outage under load answers 503 + Retry-After, never 500, and r
 
   const database = connectPostgres({ url: target.urlAt(proxy.port), poolMax: target.poolMax, statementTimeoutMs: 10_000, connectionTimeoutMs: 2_500 });
   let poolEnded = false;
-  const app = await buildApp({ config: testConfig(), database, startWorkers: false });
+  const app = await buildApp({ ...testAppLogging(), database, startWorkers: false });
   t.teardown(async () => {
     await app.close();
     if (!poolEnded) await database.close();

@@ -4,7 +4,8 @@ import t from 'tap';
 import pg from 'pg';
 import { buildApp } from '../../src/app.js';
 import { connectPostgres } from '../../src/platform/db/client.js';
-import { TEST_JWT_SECRET, testConfig } from '../helpers/app.js';
+import { TEST_JWT_SECRET, testAppLogging } from '../helpers/app.js';
+import { captureChildOutput } from '../helpers/log-capture.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { settlesWithin } from '../helpers/settles.js';
 
@@ -31,7 +32,7 @@ t.test('app.close() finishes the request in flight, refuses new ones, then ends 
     if (db.url || !events.includes('pool ended')) await db.close();
   });
 
-  const app = await buildApp({ config: testConfig(), database, startWorkers: true });
+  const app = await buildApp({ ...testAppLogging(), database, startWorkers: true });
   app.addHook('onClose', async () => {
     await database.close(); // what server.ts registers
     events.push('pool ended');
@@ -99,7 +100,7 @@ t.test('SIGTERM to the server process: writes in flight complete, new requests a
     t.comment('needs a PostgreSQL server (TEST_DATABASE_URL or Docker)');
     return;
   }
-  const signer = await buildApp({ config: testConfig(), database: db.database, startWorkers: false });
+  const signer = await buildApp({ ...testAppLogging(), database: db.database, startWorkers: false });
   t.teardown(() => signer.close());
   const authorization = `Bearer ${signer.jwt.sign({ sub: randomUUID(), role: 'admin', teamIds: [] })}`;
 
@@ -115,6 +116,7 @@ t.test('SIGTERM to the server process: writes in flight complete, new requests a
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   t.teardown(() => void server.kill('SIGKILL'));
+  captureChildOutput(server, 'server');
   const exit = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {

@@ -3,6 +3,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import t from 'tap';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { startTestApp } from '../helpers/app.js';
+import { captureChildOutput } from '../helpers/log-capture.js';
 import { sized } from '../helpers/soak.js';
 import { events } from '../../src/platform/events/event.table.js';
 import { webhookDeliveries } from '../../src/modules/integration/webhook.table.js';
@@ -26,10 +27,12 @@ async function waitFor(what: string, timeoutMs: number, check: () => boolean | P
 }
 
 function startWorker(url: string, clockOffsetMs: number): ChildProcess {
-  return spawn(process.execPath, ['--import=./test/helpers/ts-register.mjs', 'test/faults/fixtures/webhook-worker.ts'], {
+  const child = spawn(process.execPath, ['--import=./test/helpers/ts-register.mjs', 'test/faults/fixtures/webhook-worker.ts'], {
     env: { ...process.env, WORKER_DATABASE_URL: url, WORKER_CLOCK_OFFSET_MS: String(clockOffsetMs) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  captureChildOutput(child, 'worker');
+  return child;
 }
 const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { buildApp } from '../../src/app.js';
 import { type Database, connectPostgres } from '../../src/platform/db/client.js';
 import { driverError, isDatabaseUnavailable } from '../../src/platform/db/errors.js';
-import { testConfig } from '../helpers/app.js';
+import { testAppLogging } from '../helpers/app.js';
 import { companies } from '../../src/modules/customer/company.table.js';
 import { createTestDatabase } from '../helpers/database.js';
 
@@ -53,7 +53,7 @@ async function locker(t: Test) {
 }
 
 async function appOn(t: Test, database: Database) {
-  const app = await buildApp({ config: testConfig(), database, startWorkers: false });
+  const app = await buildApp({ ...testAppLogging(), database, startWorkers: false });
   t.teardown(async () => {
     await app.close();
     await database.close();

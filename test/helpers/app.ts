@@ -1,16 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type Config, loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/app.js';
 import type { Role } from '../../src/platform/auth/actor.js';
 import { type TestDatabase, createTestDatabase } from './database.js';
+import { testLogStream } from './log-capture.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
 
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_MAX: '100000', ...env });
+}
+
+/**
+ * What a test that calls buildApp itself (with a pool of its own, a route added…) passes for
+ * `config` and `logStream`: the test configuration, logging into the capture when TEST_LOG_DIR is set.
+ */
+export function testAppLogging(env: Record<string, string> = {}): { config: Config; logStream?: NodeJS.WritableStream } {
+  const { logStream, level } = testLogStream();
+  return { config: testConfig(level ? { LOG_LEVEL: level, ...env } : env), ...(logStream ? { logStream } : {}) };
 }
 
 export interface TestUser {
@@ -39,24 +47,11 @@ export interface GqlBody {
   errors?: { message: string; extensions: { code: string; status: number; requestId: string; errors?: { path: string; message: string }[]; [k: string]: unknown } }[];
 }
 
-// TEST_LOG_DIR set (npm run test:logs): every test app logs at info into <dir>/<pid>.log, so a
-// scan of a whole suite's logs can prove no credential or personal data is ever written there.
-let capturedLog: NodeJS.WritableStream | undefined;
-function captureLog(): NodeJS.WritableStream | undefined {
-  const dir = process.env.TEST_LOG_DIR;
-  if (!dir) return undefined;
-  if (!capturedLog) {
-    mkdirSync(dir, { recursive: true });
-    capturedLog = createWriteStream(join(dir, `${process.pid}.log`), { flags: 'a' });
-  }
-  return capturedLog;
-}
-
 export async function startTestApp(o: { env?: Record<string, string>; db?: TestDatabase; startWorkers?: boolean; logStream?: NodeJS.WritableStream } = {}): Promise<TestApp> {
   const db = o.db ?? (await createTestDatabase());
-  const captured = o.logStream ? undefined : captureLog();
-  const config = testConfig(captured ? { LOG_LEVEL: 'info', ...o.env } : o.env);
-  const logStream = o.logStream ?? captured;
+  // TEST_LOG_DIR set (npm run test:logs): the app's log lines also go to the capture the scan reads
+  const { logStream, level } = testLogStream(o.logStream);
+  const config = testConfig(level ? { LOG_LEVEL: level, ...o.env } : o.env);
   const app = await buildApp({ config, database: db.database, startWorkers: o.startWorkers ?? false, ...(logStream ? { logStream } : {}) });
   await app.ready();
   const user = (role: Role, u: { id?: string; teamIds?: string[] } = {}): TestUser => {

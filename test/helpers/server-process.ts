@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { captureChildOutput } from './log-capture.js';
 
 // Real server processes for the scale-out tests: `src/server.ts` (or another entry point) in a child
 // node, loading TypeScript the way the test processes do. Nothing of the parent's environment but
@@ -31,6 +32,7 @@ export function spawnEntry(entry: string, env: Record<string, string>): ServerPr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
+  captureChildOutput(child, entry.replace(/^.*\//, '').replace(/\.ts$/, ''));
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));

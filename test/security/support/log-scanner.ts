@@ -1,3 +1,6 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
 // What must never be in a log line: credentials (access tokens, refresh tokens, API keys, passwords)
 // and personal data (email addresses, phone numbers). Two kinds of check: the exact values a test
 // knows it used, and patterns that catch values nobody listed, for a scan of a whole suite's logs.
@@ -34,4 +37,56 @@ export function scanLogText(logged: string, known: ReadonlyMap<string, string> =
     if (at >= 0) findings.push({ what: `known ${what}`, excerpt: excerptAt(text, at, value.length) });
   }
   return findings;
+}
+
+// A literal given as a password, secret, token, API key or phone in a test's source: `password:
+// 'a fine passphrase'`, `ADMIN_PASSWORD: '…'`, `const TEST_JWT_SECRET = '…'`. Template literals
+// with a \${…} part are left to the patterns (their values are random per run).
+const LITERAL = /\b(\w*(?:password|passphrase|secret|token|apikey|phone)\w*)['"]?\s*[:=]\s*(['"`])([^'"`$\n]+)\2/gi;
+// Shorter literals are test words ('short', 'nope') that also occur in ordinary log text.
+const MIN_LITERAL = 8;
+
+/** The credential and phone literals written in test sources, as `name → value` for scanLogText. */
+export function knownTestValues(sources: Iterable<string>): Map<string, string> {
+  const known = new Map<string, string>();
+  for (const source of sources) {
+    for (const m of source.matchAll(LITERAL)) {
+      const [, name, , value] = m as unknown as [string, string, string, string];
+      if (value.length < MIN_LITERAL || /^\[.*\]$/.test(value)) continue; // '[changed]': the audit's own placeholder
+      if (/phone/i.test(name) && !/\d{6}/.test(value.replace(/\s/g, ''))) continue; // 'not a phone': invalid input, no number
+      // value first: the same literal written under two names is one value to look for
+      if (![...known.values()].includes(value)) known.set(`${name} '${value}'`, value);
+    }
+  }
+  return known;
+}
+
+/** Every `*.ts` file under `dir`, read. */
+export function readSources(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'));
+}
+
+export interface LogDirScan {
+  files: number;
+  lines: number;
+  bytes: number;
+  findings: (Finding & { file: string })[];
+}
+
+/** Scans every `*.log` file in `dir` with the patterns and the known values. */
+export function scanLogDir(dir: string, known: ReadonlyMap<string, string> = new Map()): LogDirScan {
+  const scan: LogDirScan = { files: 0, lines: 0, bytes: 0, findings: [] };
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.log')).sort()) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    scan.files++;
+    scan.bytes += text.length;
+    scan.lines += text.split('\n').filter(Boolean).length;
+    // line by line: a known value found once per file would hide its other lines
+    for (const line of text.split('\n')) {
+      if (line) scan.findings.push(...scanLogText(line, known).map((f) => ({ ...f, file })));
+    }
+  }
+  return scan;
 }
