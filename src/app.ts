@@ -6,7 +6,7 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './platform/db/client.js';
 import { openReadDatabase } from './platform/db/open.js';
-import { redactPaths, serializeRequest } from './platform/logger.js';
+import { redactPaths, serializeError, serializeRequest } from './platform/logger.js';
 import { AppError } from './platform/errors/app-error.js';
 import { frameworkErrorReply, restErrorsPlugin } from './platform/errors/rest.js';
 import { rejectNulCharacters } from './platform/http/nul-guard.js';
@@ -87,7 +87,7 @@ export async function buildApp({ config, database, jwtSecret, startWorkers = tru
     logger: {
       level: config.logLevel,
       redact: { paths: redactPaths, censor: '[redacted]' },
-      serializers: { req: serializeRequest },
+      serializers: { req: serializeRequest, err: serializeError },
       ...(logStream ? { stream: logStream } : process.stdout.isTTY && !production ? { transport: { target: 'pino-pretty' } } : {}),
     },
     // A caller's X-Request-Id is kept when it is safe to log and echo; otherwise we make one.

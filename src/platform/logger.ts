@@ -52,3 +52,28 @@ export function redactUrl(url: string): string {
 export function serializeRequest(req: FastifyRequest) {
   return { method: req.method, url: redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
 }
+
+// A failed query's error (drizzle's "Failed query: <sql>\nparams: <values>", and pg's detail such as
+// "Key (email)=(…) already exists") carries the row's values: emails, phones, names. Logs keep the
+// statement and the error class, never the values.
+const QUERY_PARAMS = /\nparams: [\s\S]*$/;
+const KEY_DETAIL = /\)=\([\s\S]*?\)( already exists| is not present)/g;
+
+function scrubText(text: string): string {
+  return text.replace(QUERY_PARAMS, '\nparams: [redacted]').replace(KEY_DETAIL, ')=([redacted])$1');
+}
+
+export interface LoggedError { type: string; message: string; stack: string; [field: string]: unknown }
+
+/** pino's error shape, with the values of failed queries cut out of message, stack and detail, causes included. */
+export function serializeError(err: Error, depth = 0): LoggedError {
+  const e = err as Error & { detail?: unknown; cause?: unknown; code?: unknown };
+  return {
+    type: e.constructor?.name ?? 'Error',
+    message: scrubText(String(e.message)),
+    stack: scrubText(String(e.stack ?? '')),
+    ...(e.code !== undefined && { code: e.code }),
+    ...(typeof e.detail === 'string' && { detail: scrubText(e.detail) }),
+    ...(e.cause instanceof Error && depth < 3 && { cause: serializeError(e.cause, depth + 1) }),
+  };
+}

@@ -1,6 +1,9 @@
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toProblem } from './problem.js';
+import { serializeError } from '../logger.js';
+
+const scrubbedMessage = (err: unknown) => (err instanceof Error ? serializeError(err).message : String(err));
 
 /**
  * Fastify's `frameworkErrors`: failures the router meets before any hook runs (a path segment over
@@ -21,7 +24,7 @@ export const restErrorsPlugin = fp(async (app) => {
   app.setErrorHandler((err, request, reply) => {
     const { problem, headers, unexpected } = toProblem(err, request.id);
     if (unexpected) request.log.error({ err }, 'unexpected error');
-    else if (problem.status >= 500) request.log.warn({ err: { message: (err as Error).message } }, problem.code);
+    else if (problem.status >= 500) request.log.warn({ err: { message: scrubbedMessage(err) } }, problem.code);
     return reply.code(problem.status).headers(headers).type('application/problem+json').send(JSON.stringify(problem));
   });
 
