@@ -8,6 +8,9 @@ import { analyticsPaths } from './analytics.js';
 const base = process.argv[2] ?? 'http://127.0.0.1:3000';
 const runs = Number(process.argv[3] ?? 3);
 const only = process.argv[4];
+/** a request still running after this long is recorded as a timeout (status 0) */
+const timeoutMs = Number(process.env.REQUEST_TIMEOUT_MS ?? 120_000);
+const who = (process.env.ACCOUNTS ?? 'admin,sales1').split(',');
 
 async function signIn(key: string): Promise<string> {
   const r = await fetch(`${base}/v1/auth/login`, {
@@ -18,19 +21,23 @@ async function signIn(key: string): Promise<string> {
   return ((await r.json()) as { accessToken: string }).accessToken;
 }
 
-for (const who of ['admin', 'sales1']) {
-  const token = await signIn(who);
+for (const account of who) {
+  const token = await signIn(account);
   for (const path of analyticsPaths().filter((p) => !only || p.includes(only))) {
     const times: number[] = [];
     let status = 0;
     for (let i = 0; i < runs; i++) {
       const started = performance.now();
-      const r = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
-      await r.arrayBuffer();
+      try {
+        const r = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(timeoutMs) });
+        await r.arrayBuffer();
+        status = r.status;
+      } catch {
+        status = 0;
+      }
       times.push(performance.now() - started);
-      status = r.status;
     }
     times.sort((a, b) => a - b);
-    console.log(`${who}\t${path}\t${status}\t${Math.round(times[Math.floor(runs / 2)]!)}\t${times.map(Math.round).join(',')}`);
+    console.log(`${account}\t${path}\t${status}\t${Math.round(times[Math.floor(runs / 2)]!)}\t${times.map(Math.round).join(',')}`);
   }
 }
