@@ -38,6 +38,8 @@ export async function explainAnalyze(url: string, q: Recorded): Promise<string> 
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
+    // the settings the analytics module runs its statements with (src/modules/analytics/analytics-db.ts)
+    await c.query(`SET jit = off; SET work_mem = '64MB'`);
     const rows = (await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${q.text}`, q.values)).rows;
     return rows.map((r) => r['QUERY PLAN']).join('\n');
   } finally {

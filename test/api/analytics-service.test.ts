@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { startTestApp, type TestUser } from '../helpers/app.js';
+import { refreshBusinessTimes } from '../../src/modules/service/ticket-business-times.js';
 
 // Service figures against hand-computed fixtures (docs/metrics.md "Service"): tickets written with SQL
 // in January 2026 (one breached and then pending), ratings, NPS answers through the API.
@@ -153,3 +154,24 @@ t.test('business-hours response times: each ticket in its SLA calendar, else the
     business { firstResponse { medianMinutes p90Minutes } resolution { count } } } }`);
   t.same(gql.body.data?.serviceResponseTimes, { business: { firstResponse: { medianMinutes: 90, p90Minutes: 90 }, resolution: { count: 1 } } });
 });
+
+t.test('stored business times: the refresher stores what the figure measures, and a changed calendar makes them stale, not wrong', async (t) => {
+  const FEB = 'from=2026-02-01&to=2026-02-28';
+  const measured = await get(`/v1/analytics/service/response-times?${FEB}&groupBy=assignee`);
+  t.ok(await refreshBusinessTimes(db) > 0, 'the refresher measured the tickets written with SQL');
+  t.equal(await refreshBusinessTimes(db), 0, 'and has nothing left to do');
+  const rowsOf = async <R>(q: ReturnType<typeof sql>) => ((await db.execute(q)) as unknown as { rows: R[] }).rows;
+  const [stored] = await rowsOf<{ fr: number; res: number }>(sql`SELECT business_first_response_minutes AS fr, business_resolution_minutes AS res
+    FROM tickets WHERE created_at = '2026-02-05T13:00:00Z'`);
+  t.same(stored, { fr: 90, res: 600 }, 'T6 in the Riyadh calendar, as hand-computed above');
+  t.same(await get(`/v1/analytics/service/response-times?${FEB}&groupBy=assignee`), measured, 'the same figure from the stored values');
+
+  // T8 (no policy) is measured in the default calendar: with the default policy deleted it is around the clock again
+  const [def] = await rowsOf<{ id: string }>(sql`SELECT id FROM sla_policies WHERE is_default AND deleted_at IS NULL`);
+  t.equal((await h.request({ method: 'DELETE', url: `/v1/sla-policies/${def?.id}`, headers: admin.auth })).statusCode, 204);
+  const after = await get(`/v1/analytics/service/response-times?${FEB}`);
+  t.same(after.business.firstResponse, { count: 3, averageMinutes: 1433.33, medianMinutes: 90, p90Minutes: 3354 }, 'T8 back to 4170 minutes before any refresh');
+  t.equal(await refreshBusinessTimes(db), 4, 'only the tickets without a policy were stale: T8 and the three of January');
+  t.same(await get(`/v1/analytics/service/response-times?${FEB}`), after);
+});
+

@@ -18,6 +18,7 @@ import { createSalesHistoryAnalytics } from './sales-history.service.js';
 import { createMarketingAnalytics } from './marketing.service.js';
 import { marketingAnalyticsResolvers, marketingAnalyticsRoutes } from './marketing.routes.js';
 import { withFormats } from './formats.js';
+import { analyticsExecutor } from './analytics-db.js';
 
 export interface AnalyticsModuleDeps {
   config: Config;
@@ -29,7 +30,9 @@ export interface AnalyticsModuleDeps {
  * The analytics module's face (API.md §5 "Analytics"): read-only figures computed in SQL, each defined
  * once in docs/metrics.md, scoped to the caller. Each area adds its routes and GraphQL below.
  */
-export function analyticsModule({ config, db }: AnalyticsModuleDeps) {
+export function analyticsModule({ config, db: readDb }: AnalyticsModuleDeps) {
+  // JIT off and a report-sized work_mem for every analytics statement (analytics-db.ts)
+  const db = analyticsExecutor(readDb);
   const analyticsRoutes: FastifyPluginAsync[] = [];
   const graphql: GraphqlModule[] = [];
   void config; void db;

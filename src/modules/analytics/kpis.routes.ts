@@ -22,7 +22,12 @@ export const kpisRoutes: FastifyPluginAsyncZod<{ kpis: KpisService; team: TeamAn
       summary: 'Dashboard summary: each figure for the range and the previous range of equal length, with the change',
       querystring: KpisQuery, response: analyticsResponses(Kpis),
     },
-  }, async (req) => kpis.kpis(contextOf(req), req.query));
+  }, async (req, reply) => {
+    const { maxAge, ...summary } = await kpis.kpis(contextOf(req), req.query);
+    // served from the per-process cache for maxAge more seconds (asOf: when it was computed)
+    reply.header('cache-control', `private, max-age=${maxAge}`);
+    return summary;
+  });
 };
 
 type Ctx = Parameters<typeof callerOf>[0];

@@ -48,6 +48,7 @@ export const Kpis = z.object({
   previousFrom: z.string().nullable(),
   previousTo: z.string().nullable(),
   timeZone: z.string(),
+  asOf: z.string().describe('when these figures were computed: a summary is served again for up to 30 s (Cache-Control max-age says how much longer) to callers of the same role, scope and parameters'),
   sales: SalesKpis.nullable().describe('null for roles without sales figures'),
   customers: CustomerKpis.nullable().describe('null for roles without customer figures'),
   service: ServiceKpis.nullable().describe('null for roles without service figures'),

@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { queryRows } from '../../platform/db/execute.js';
 import { feedback } from '../customer/feedback.table.js';
-import { slaPolicies } from '../service/sla-policy.table.js';
+import { type MeasuredTicket, type TicketCalendars, freshBusinessTimes, measure } from '../service/index.js';
 import { tickets } from '../service/ticket.table.js';
 import type { FigureQuery } from './figure-query.js';
 import { type Interval, type Range, bucketOf, inRange } from './params.js';
@@ -40,14 +40,52 @@ const stats = (col: string) => {
     round((percentile_cont(0.9) WITHIN GROUP (ORDER BY ${c}))::numeric, 2)::float8 AS ${sql.raw(`${col}_p90`)}`;
 };
 
-export function responseTimesQuery(o: ServiceOptions): FigureQuery {
+/**
+ * Calendar minutes from the ticket's times; business minutes from the values stored on the ticket
+ * (ticket-business-times.ts) where they are fresh, else from `remeasured` (the stale ones, measured
+ * by the caller with the SLA clocks' code: see staleAnsweredTickets).
+ */
+export function responseTimesQuery(o: ServiceOptions, calendars: TicketCalendars, remeasured: RemeasuredTicket[]): FigureQuery {
+  const t = tickets;
+  const fresh = freshBusinessTimes(calendars);
+  const stored = (isFresh: SQL, value: SQL, other: SQL) => sql`CASE WHEN ${isFresh} THEN ${value} ELSE ${other} END`;
+  // the stale ones' values come from the caller, joined by id (no join when there are none)
+  const m = remeasured.length
+    ? { join: sql`LEFT JOIN jsonb_to_recordset(${JSON.stringify(remeasured)}::jsonb) AS m(id uuid, fr integer, res integer) ON m.id = ${t.id}`, fr: sql`m.fr`, res: sql`m.res` }
+    : { join: sql``, fr: sql`NULL::integer`, res: sql`NULL::integer` };
+  const base = sql`SELECT ${minutes(sql`${t.createdAt}`, sql`${t.firstRespondedAt}`)} AS fr,
+      ${minutes(sql`${t.createdAt}`, sql`${t.solvedAt}`)} AS res,
+      ${stored(fresh.firstResponse, sql`${t.businessFirstResponseMinutes}`, m.fr)} AS bfr,
+      ${stored(fresh.resolution, sql`${t.businessResolutionMinutes}`, m.res)} AS bres
+      ${o.groupBy ? sql`, ${KEY[o.groupBy]} AS key` : sql``}
+      ${o.interval ? sql`, ${bucketOf(sql`${t.createdAt}`, o.interval, o.timeZone)} AS bucket` : sql``}
+    FROM ${t} ${m.join} WHERE ${t.deletedAt} IS NULL AND ${inRange(sql`${t.createdAt}`, o.range)}`;
   return {
-    base: createdTickets(o, sql`${minutes(sql`${tickets.createdAt}`, sql`${tickets.firstRespondedAt}`)} AS fr,
-      ${minutes(sql`${tickets.createdAt}`, sql`${tickets.solvedAt}`)} AS res`),
-    select: sql`${stats('fr')}, ${stats('res')}`,
+    base,
+    select: sql`${stats('fr')}, ${stats('res')}, ${stats('bfr')}, ${stats('bres')}`,
     groupBy: !!o.groupBy,
     series: series(o),
   };
+}
+
+export interface RemeasuredTicket { id: string; fr: number | null; res: number | null }
+
+/**
+ * Tickets created in the range, answered or solved, whose stored business times are missing or stale
+ * (the refresher has not come by since), measured now in their calendar.
+ */
+export async function staleAnsweredTickets(db: Executor, o: ServiceOptions, calendars: TicketCalendars): Promise<RemeasuredTicket[]> {
+  const t = tickets;
+  const fresh = freshBusinessTimes(calendars);
+  const rows = (await queryRows<MeasuredTicket>(db, sql`SELECT ${t.id} AS id, ${t.createdAt} AS created_at,
+      ${t.firstRespondedAt} AS first_responded_at, ${t.solvedAt} AS solved_at, ${t.slaPolicyId} AS sla_policy_id
+    FROM ${t} WHERE ${t.deletedAt} IS NULL AND ${inRange(sql`${t.createdAt}`, o.range)}
+      AND (${t.firstRespondedAt} IS NOT NULL OR ${t.solvedAt} IS NOT NULL)
+      AND NOT (${fresh.firstResponse} AND ${fresh.resolution})`)).rows;
+  return rows.map((r) => {
+    const m = measure(calendars, r);
+    return { id: r.id, fr: m.firstResponse, res: m.resolution };
+  });
 }
 
 /** met: answered (solved) by the due time and never flagged; breached: flagged by the scheduler or late. */
@@ -64,46 +102,6 @@ export function slaQuery(o: ServiceOptions): FigureQuery {
     groupBy: !!o.groupBy,
     series: series(o),
   };
-}
-
-export interface AnsweredTicketRow {
-  created_at: string;
-  first_responded_at: string | null;
-  solved_at: string | null;
-  sla_policy_id: string | null;
-  key?: string | null;
-  period?: string;
-}
-
-/**
- * Tickets created in the range that were answered or solved, with the instants their business time is
- * measured between (in the application, with the SLA clocks' calendar code) and their group and bucket.
- */
-export async function answeredTickets(db: Executor, o: ServiceOptions): Promise<AnsweredTicketRow[]> {
-  const t = tickets;
-  const query = sql`SELECT ${t.createdAt} AS created_at, ${t.firstRespondedAt} AS first_responded_at, ${t.solvedAt} AS solved_at,
-      ${t.slaPolicyId} AS sla_policy_id
-      ${o.groupBy ? sql`, ${KEY[o.groupBy]}::text AS key` : sql``}
-      ${o.interval ? sql`, to_char(${bucketOf(sql`${t.createdAt}`, o.interval, o.timeZone)}, 'YYYY-MM-DD') AS period` : sql``}
-    FROM ${t} WHERE ${t.deletedAt} IS NULL AND ${inRange(sql`${t.createdAt}`, o.range)}
-      AND (${t.firstRespondedAt} IS NOT NULL OR ${t.solvedAt} IS NOT NULL)`;
-  return (await queryRows<AnsweredTicketRow>(db, query)).rows;
-}
-
-export interface SlaCalendarRow {
-  id: string;
-  is_default: boolean;
-  deleted: boolean;
-  time_zone: string;
-  business_hours: { day: number; start: string; end: string }[] | null;
-  holidays: string[];
-}
-
-/** Every SLA policy's calendar (deleted ones too: old tickets still point at them). */
-export async function slaCalendars(db: Executor): Promise<SlaCalendarRow[]> {
-  const p = slaPolicies;
-  return (await queryRows<SlaCalendarRow>(db, sql`SELECT ${p.id} AS id, ${p.isDefault} AND ${p.deletedAt} IS NULL AS is_default,
-    ${p.deletedAt} IS NOT NULL AS deleted, ${p.timeZone} AS time_zone, ${p.businessHours} AS business_hours, ${p.holidays} AS holidays FROM ${p}`)).rows;
 }
 
 export interface BacklogRow {

@@ -8,14 +8,17 @@ import {
   type BacklogDto, type ResponseTimesDto, type SatisfactionDto, type SlaComplianceDto, ServicePlainQuery, ServiceQuery,
 } from './service.schema.js';
 import { windowOf } from './sales.service.js';
-import { businessTimes } from './business-durations.js';
+import { ticketCalendars } from '../service/index.js';
 
 type Row = PartRow & Record<string, number | string | null>;
 const duration = (r: Row | undefined, c: string) => ({
   count: num(r?.[`${c}_n`]), averageMinutes: numOrNull(r?.[`${c}_avg`]),
   medianMinutes: numOrNull(r?.[`${c}_p50`]), p90Minutes: numOrNull(r?.[`${c}_p90`]),
 });
-const timesOf = (rows: Row[]) => ({ firstResponse: duration(rows[0], 'fr'), resolution: duration(rows[0], 'res') });
+const timesOf = (rows: Row[]) => ({
+  firstResponse: duration(rows[0], 'fr'), resolution: duration(rows[0], 'res'),
+  business: { firstResponse: duration(rows[0], 'bfr'), resolution: duration(rows[0], 'bres') },
+});
 const sla = (r: Row | undefined, c: string) => {
   const met = num(r?.[`${c}_met`]);
   const breached = num(r?.[`${c}_breached`]);
@@ -37,16 +40,11 @@ export function createServiceAnalytics({ db }: { db: Executor }) {
   return {
     async responseTimes(ctx: RequestContext, raw: unknown): Promise<ResponseTimesDto> {
       const { q, o, window } = options(ctx, raw);
-      const [calendar, answered, calendars] = await Promise.all([
-        runFigure<Row>(db, repo.responseTimesQuery(o)), repo.answeredTickets(db, o), repo.slaCalendars(db),
-      ]);
-      const s = shape(calendar, q, timesOf);
-      const business = businessTimes(answered, calendars);
-      return {
-        ...window, ...s.total, business: business.total,
-        ...(s.groups && { groups: s.groups.map((g) => ({ ...g, business: business.ofGroup(g.key) })) }),
-        ...(s.series && { series: s.series.map((x) => ({ ...x, business: business.ofPeriod(x.period) })) }),
-      };
+      // business minutes: stored on the tickets; the few stale ones (not refreshed yet) measured here
+      const calendars = await ticketCalendars(db);
+      const remeasured = await repo.staleAnsweredTickets(db, o, calendars);
+      const s = shape(await runFigure<Row>(db, repo.responseTimesQuery(o, calendars, remeasured)), q, timesOf);
+      return { ...window, ...s.total, ...(s.groups && { groups: s.groups }), ...(s.series && { series: s.series }) };
     },
 
     async slaCompliance(ctx: RequestContext, raw: unknown): Promise<SlaComplianceDto> {

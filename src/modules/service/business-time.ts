@@ -16,8 +16,16 @@ const DAY = 86_400_000;
 /** hard stop for the day walk; unreachable with a valid calendar (each week has opening hours, holidays are finite) */
 const MAX_DAYS = 366 * 400;
 
+/** memoised: luxon answers by building an Intl formatter (~1 ms), and every business-time call asks */
+const zoneValidity = new Map<string, boolean>();
+
 export function isValidTimeZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (zoneValidity.size < 1000) zoneValidity.set(zone, valid);
+  }
+  return valid;
 }
 
 /** the instant `minutes` business minutes after `from` (from inside or outside opening hours) */
@@ -71,7 +79,16 @@ interface Compiled {
   openIntervals(day: number): Interval[];
 }
 
+/** compiled once per calendar object: a caller measuring many intervals in one calendar pays for it once */
+const compiledCalendars = new WeakMap<BusinessCalendar, Compiled>();
+
 function compile(cal: BusinessCalendar): Compiled {
+  let compiled = compiledCalendars.get(cal);
+  if (!compiled) compiledCalendars.set(cal, (compiled = compileCalendar(cal)));
+  return compiled;
+}
+
+function compileCalendar(cal: BusinessCalendar): Compiled {
   const zone = { offset: offsetsOf(isValidTimeZone(cal.timeZone) ? cal.timeZone : 'UTC') };
   const weekly = cal.businessHours ? weeklySpans(cal.businessHours) : null;
   const holidays = new Set(cal.holidays.map(dayNumberOf).filter((d): d is number => d !== null));

@@ -6,6 +6,7 @@ import { type ModuleWorker, assembleModule } from '../../platform/module.js';
 import type { CustomerServices } from '../customer/index.js';
 import type { UserService } from '../identity/index.js';
 import { BREACH_INTERVAL_MS, createBreachScheduler } from './sla-breach.js';
+import { BUSINESS_TIMES_INTERVAL_MS, refreshBusinessTimes } from './ticket-business-times.js';
 import { slaPolicyResolvers } from './sla-policy.resolvers.js';
 import { slaPolicyRoutes } from './sla-policy.routes.js';
 import { createSlaPolicyService } from './sla-policy.service.js';
@@ -22,6 +23,7 @@ export { ticketFilterable, ticketSortable } from './ticket.repository.js';
 // analytics measures response times in the same business time as the SLA clocks
 export { type BusinessCalendar, businessMinutesBetween } from './business-time.js';
 export { calendarOf } from './sla.js';
+export { type MeasuredTicket, type TicketCalendars, freshBusinessTimes, measure, ticketCalendars } from './ticket-business-times.js';
 
 export interface ServiceModuleDeps {
   config: Config;
@@ -49,6 +51,9 @@ export function serviceModule({ config, db, users, customer }: ServiceModuleDeps
   const breaches = createBreachScheduler();
   // every ~30 s: overdue, unannounced targets become ticket.sla_breached events (once, whatever the instances)
   workers.push({ name: 'sla breaches', intervalMs: BREACH_INTERVAL_MS, run: (x) => breaches.drain(x) });
+  // every ~30 s (and at once while a full batch came back): tickets' business-time durations measured
+  // and stored where missing or stale (new answers, edited calendars), for analytics
+  workers.push({ name: 'ticket business times', intervalMs: BUSINESS_TIMES_INTERVAL_MS, run: (x) => refreshBusinessTimes(x) });
 
   // ---- tickets, comments and satisfaction (ticket.*, ticket-comment.*) ----
   const tickets = createTicketService({

@@ -42,6 +42,17 @@ export const tickets = pgTable(
     custom: customColumn(),
     /** subject and description normalised by the customer module's search folding */
     searchText: text('search_text').notNull().default(''),
+    /**
+     * Business-time durations (analytics "Response times"), derived and kept by the business-time
+     * refresher (ticket-business-times.ts): the key of the calendar they were measured in, and for each
+     * the minutes and the instant measured to. A value whose calendar key or instant no longer matches
+     * the ticket is stale and is measured again (by the refresher, and by analytics meanwhile).
+     */
+    businessCalendar: text('business_calendar'),
+    businessFirstResponseMinutes: integer('business_first_response_minutes'),
+    businessFirstResponseFor: ts('business_first_response_for'),
+    businessResolutionMinutes: integer('business_resolution_minutes'),
+    businessResolutionFor: ts('business_resolution_for'),
   },
   (t) => [
     index('tickets_created_idx').on(t.createdAt, t.id),

@@ -5029,6 +5029,8 @@ export interface components {
             previousFrom: string | null;
             previousTo: string | null;
             timeZone: string;
+            /** @description when these figures were computed: a summary is served again for up to 30 s (Cache-Control max-age says how much longer) to callers of the same role, scope and parameters */
+            asOf: string;
             /** @description null for roles without sales figures */
             sales: components["schemas"]["SalesKpisInput"] | null;
             /** @description null for roles without customer figures */
@@ -7776,6 +7778,8 @@ export interface components {
             previousFrom: string | null;
             previousTo: string | null;
             timeZone: string;
+            /** @description when these figures were computed: a summary is served again for up to 30 s (Cache-Control max-age says how much longer) to callers of the same role, scope and parameters */
+            asOf: string;
             /** @description null for roles without sales figures */
             sales: components["schemas"]["SalesKpis"] | null;
             /** @description null for roles without customer figures */
