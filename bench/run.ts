@@ -7,7 +7,7 @@ import { scaleFor } from '../src/seed/scale.js';
 import { LOGIN_DOMAIN, passwordOf } from '../src/seed/people-accounts.js';
 import { benchOptions } from './options.js';
 import { describeMachine, loadAverageNow } from './machine.js';
-import { peakRssDuring, startServer, untilDatabaseIdle, untilServerSettled } from './servers.js';
+import { freePort, peakRssDuring, startServer, untilDatabaseIdle, untilServerSettled } from './servers.js';
 import { type ScenarioResult, runScenario } from './load.js';
 import { prepareFixtures, sampleData } from './fixtures.js';
 import { readScenarios, writeScenarios } from './scenarios.js';
@@ -87,7 +87,7 @@ try {
   const sample = await sampleData(url);
   const run = { seconds: o.seconds, connections: o.connections };
 
-  const baselineServer = await startServer('baseline', 'bench/baseline-server.ts', 4102, env);
+  const baselineServer = await startServer('baseline', 'bench/baseline-server.ts', await freePort(), env);
   const baselineIds = [...sample.ids];
   let b = 0;
   const baseline = await runScenario(baselineServer.base, baselineServer.child.pid, {
@@ -96,7 +96,7 @@ try {
   await baselineServer.stop();
   log(`baseline ${baseline.requestsPerSecond} req/s`);
 
-  const service = await startServer('service', 'src/server.ts', 4101, env);
+  const service = await startServer('service', 'src/server.ts', await freePort(), env);
   const pid = service.child.pid;
   const fixtures = await prepareFixtures(sample, service.base, adminLogin);
   const headers = { authorization: `Bearer ${fixtures.token}` };

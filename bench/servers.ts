@@ -17,6 +17,18 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => { for (const c of running) c.kill('SIGKILL'); });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
+/**
+ * A port nobody listens on: with a fixed one, a neighbour's server on it would answer /health and the
+ * whole run would measure that server while ours died of EADDRINUSE.
+ */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const { port } = probe.address() as { port: number };
+  await new Promise((done) => probe.close(done));
+  return port;
+}
 export function startServer(name: string, script: string, port: number, env: Record<string, string>): Promise<Server> {
   return new Promise((resolve, reject) => {
     const child = fork(script, [], {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { connectPostgres } from '../src/platform/db/client.js';
 import { runMigrations } from '../src/platform/db/migrations.js';
 import { nameOf } from './names.js';
+import { freePort } from './servers.js';
 
 // npm run bench:write-paths — the write and import paths of issue #11, over HTTP against the service
 // in its own process on real PostgreSQL (a scratch database on BENCH_DATABASE_URL, dropped after):
@@ -20,18 +21,6 @@ const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 100_000);
 const SKIP = process.env.BENCH_SKIP ?? '';
 const SECRET = 'bench-secret-0123456789-0123456789-abcdef';
-/**
- * A port nobody listens on: with a fixed one, a neighbour's server on it would answer /health and the
- * whole run would measure that server while ours died of EADDRINUSE. BENCH_PORT fixes it when wanted.
- */
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const probe = createServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as { port: number };
-  await new Promise((done) => probe.close(done));
-  return port;
-}
 const PORT = Number(process.env.BENCH_PORT ?? (await freePort()));
 const BASE = `http://127.0.0.1:${PORT}`;
 
