@@ -15,10 +15,12 @@ export function analyticsExecutor(db: Executor): Executor {
     await tx.execute(SETTINGS);
     return tx.execute(query);
   }, { accessMode: 'read only' });
-  return new Proxy(db, {
-    get(target, prop, receiver) {
+  // The proxy's target is a stand-in, not db: modules are also built without a database (the schema
+  // test, the worker list), and a Proxy needs an object; db is only touched when a statement runs.
+  return new Proxy({} as Executor, {
+    get(_standIn, prop, receiver) {
       if (prop === 'execute') return execute;
-      return Reflect.get(target, prop, receiver) as unknown;
+      return Reflect.get(db as object, prop, receiver) as unknown;
     },
   });
 }
