@@ -71,10 +71,10 @@ export async function registerGraphql(
     // our own page serves GraphiQL from local files (graphiql.ts), not mercurius's, which loads it from a CDN
     graphiql: false,
     allowBatchedQueries: false,
-    // A query text seen twice is compiled by graphql-jit and executed compiled from then on (mercurius
-    // already parses and validates each distinct text once, keeping it in its LRU): clients send the
-    // same few query texts with different variables, and the generic executor re-walks the AST per call.
-    jit: 1,
+    // No graphql-jit (mercurius `jit`): compiled queries dropped the defaults of enum variables
+    // (`$e: ImportEntity! = contacts` arrived unset from the second call on), so a call's meaning
+    // changed with how often its text had been seen (test/api/imports.test.ts caught it). Mercurius
+    // still parses and validates each distinct text once.
     validationRules: [...limitRules(o.limits), subscriptionsOverWebSocketOnly],
     errorFormatter: graphqlErrorFormatter(o.limits.production) as never,
     context: (request) => ({ requestContext: request.actor ? contextOf(request) : undefined }),
