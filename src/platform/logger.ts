@@ -11,6 +11,11 @@ export const redactPaths = [
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
+  // top-level keys of a log call's object, and one level down
+  'password',
+  'email',
+  'phone',
+  'token',
   '*.password',
   '*.newPassword',
   '*.currentPassword',

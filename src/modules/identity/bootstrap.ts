@@ -30,7 +30,8 @@ export async function ensureFirstAdmin(
     return true;
   });
   if (!created) return false;
-  log.info({ email }, 'created the first admin');
+  // no address in the log line: it is personal data (and the generated case prints it below)
+  log.info('created the first admin');
   if (generated) {
     // Printed once, to stdout only: it is in no log file, no audit row and nowhere in the database.
     print(`\n  First admin created: ${email}\n  Password (shown once, change it): ${password}\n`);
