@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { connectPostgres } from '../src/platform/db/client.js';
 import { runMigrations } from '../src/platform/db/migrations.js';
-import { nameOf } from './names.js';
+import { importCsvChunks } from './names.js';
 
 // npm run bench:import — a contacts CSV import of BENCH_IMPORT_ROWS rows (default 100 000) against the
 // service in its own process on a scratch PostgreSQL database (BENCH_DATABASE_URL's server, dropped
@@ -100,19 +100,6 @@ function sampler(pid: number, dbName: string) {
   };
 }
 
-async function* csv(rows: number): AsyncGenerator<string> {
-  yield 'firstName,lastName,email,phone,tags\n';
-  let lines: string[] = [];
-  for (let i = 1; i <= rows; i++) {
-    const n = nameOf(i + 10_000_000);
-    lines.push(`${n.firstName},"${n.lastName}",imp${i}@bulk.test,+9665${String(i).padStart(8, '0')},bulk;n${i % 10}`);
-    if (lines.length === 1000) {
-      yield `${lines.join('\n')}\n`;
-      lines = [];
-    }
-  }
-  if (lines.length) yield `${lines.join('\n')}\n`;
-}
 
 type Job = { status: string; processed: number; created: number; failed: number };
 
@@ -122,7 +109,7 @@ async function run(pid: number, dbName: string) {
   let mem = sampler(pid, dbName);
   const t0 = performance.now();
   const res = await fetch(`${BASE}/v1/imports?entity=contacts&idProperty=email`, {
-    method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: Readable.toWeb(Readable.from(csv(ROWS))) as ReadableStream, duplex: 'half',
+    method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: Readable.toWeb(Readable.from(importCsvChunks(ROWS))) as ReadableStream, duplex: 'half',
   } as RequestInit);
   if (res.status !== 202) throw new Error(`import answered ${res.status}: ${await res.text()}`);
   const { id } = (await res.json()) as { id: string };

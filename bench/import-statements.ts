@@ -8,7 +8,7 @@ import type { Executor } from '../src/platform/db/client.js';
 import type { CustomerServices } from '../src/modules/customer/index.js';
 import type { PipelineServices } from '../src/modules/pipeline/index.js';
 import { createImportService } from '../src/modules/integration/import.service.js';
-import { nameOf } from './names.js';
+import { importCsvChunks } from './names.js';
 
 // npx tsx bench/import-statements.ts — where a contacts CSV import spends its database time: the
 // statements the upload and the worker send for BENCH_IMPORT_ROWS rows, grouped by SQL text, with
@@ -46,19 +46,6 @@ const { all } = createModules({ config: h.config, db: x, signAccessToken: (c) =>
 const [, customer, pipeline] = all as unknown as [unknown, { services: CustomerServices }, { services: PipelineServices }];
 const imports = createImportService({ db: x, customer: customer.services, pipeline: pipeline.services });
 
-function* csv(): Generator<string> {
-  yield 'firstName,lastName,email,phone,tags\n';
-  let lines: string[] = [];
-  for (let i = 1; i <= ROWS; i++) {
-    const n = nameOf(i + 10_000_000);
-    lines.push(`${n.firstName},"${n.lastName}",imp${i}@bulk.test,+9665${String(i).padStart(8, '0')},bulk;n${i % 10}`);
-    if (lines.length === 1000) {
-      yield `${lines.join('\n')}\n`;
-      lines = [];
-    }
-  }
-  if (lines.length) yield `${lines.join('\n')}\n`;
-}
 
 function report(label: string, ms: number, cpu: NodeJS.CpuUsage) {
   const total = [...stats.values()].reduce((a, b) => a + b.n, 0);
@@ -73,7 +60,7 @@ let s = performance.now();
 let cpu = process.cpuUsage();
 const res = await h.request({
   method: 'POST', url: '/v1/imports?entity=contacts&idProperty=email',
-  headers: { ...admin.auth, 'content-type': 'text/csv' }, payload: Readable.from(csv()),
+  headers: { ...admin.auth, 'content-type': 'text/csv' }, payload: Readable.from(importCsvChunks(ROWS)),
 });
 if (res.statusCode !== 202) throw new Error(res.body);
 report(`upload of ${ROWS} rows`, performance.now() - s, process.cpuUsage(cpu));

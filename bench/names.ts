@@ -15,3 +15,21 @@ export function nameOf(i: number) {
   return { firstName: first[(h >>> 19) % first.length] as string, lastName: arabic ? `ال${last}` : last[0]!.toUpperCase() + last.slice(1) };
 }
 
+
+/**
+ * The contacts CSV the import scenarios upload: `rows` rows in chunks of 1000 lines, names from both
+ * scripts, unique emails and phones (so every row creates a contact).
+ */
+export function* importCsvChunks(rows: number): Generator<string> {
+  yield 'firstName,lastName,email,phone,tags\n';
+  let lines: string[] = [];
+  for (let i = 1; i <= rows; i++) {
+    const n = nameOf(i + 10_000_000);
+    lines.push(`${n.firstName},"${n.lastName}",imp${i}@bulk.test,+9665${String(i).padStart(8, '0')},bulk;n${i % 10}`);
+    if (lines.length === 1000) {
+      yield `${lines.join('\n')}\n`;
+      lines = [];
+    }
+  }
+  if (lines.length) yield `${lines.join('\n')}\n`;
+}

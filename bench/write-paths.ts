@@ -5,7 +5,7 @@ import { loadavg } from 'node:os';
 import pg from 'pg';
 import { connectPostgres } from '../src/platform/db/client.js';
 import { runMigrations } from '../src/platform/db/migrations.js';
-import { nameOf } from './names.js';
+import { importCsvChunks, nameOf } from './names.js';
 import { freePort } from './servers.js';
 
 // npm run bench:write-paths — the write and import paths of issue #11, over HTTP against the service
@@ -125,19 +125,6 @@ async function batchPhase(serverPid: number, auth: Record<string, string>, label
   };
 }
 
-async function* csv(rows: number): AsyncGenerator<string> {
-  yield 'firstName,lastName,email,phone,tags\n';
-  let lines: string[] = [];
-  for (let i = 1; i <= rows; i++) {
-    const n = nameOf(i + 10_000_000);
-    lines.push(`${n.firstName},"${n.lastName}",imp${i}@bulk.test,+9665${String(i).padStart(8, '0')},bulk;n${i % 10}`);
-    if (lines.length === 1000) {
-      yield `${lines.join('\n')}\n`;
-      lines = [];
-    }
-  }
-  if (lines.length) yield `${lines.join('\n')}\n`;
-}
 
 async function importPhase(auth: Record<string, string>, pid: number) {
   globalThis.gc?.();
@@ -145,7 +132,7 @@ async function importPhase(auth: Record<string, string>, pid: number) {
   const t0 = performance.now();
   const { Readable } = await import('node:stream');
   const res = await fetch(`${BASE}/v1/imports?entity=contacts&idProperty=email`, {
-    method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: Readable.toWeb(Readable.from(csv(IMPORT_ROWS))) as ReadableStream, duplex: 'half',
+    method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: Readable.toWeb(Readable.from(importCsvChunks(IMPORT_ROWS))) as ReadableStream, duplex: 'half',
   } as RequestInit);
   const { id } = (await res.json()) as { id: string };
   if (res.status !== 202) throw new Error(`import answered ${res.status}`);
