@@ -1,7 +1,9 @@
 import type { SlaPolicyRow, TicketPriority } from '../modules/service/sla-policy.table.js';
 import type { TicketStatus } from '../modules/service/ticket.table.js';
 import { ticketSearchText } from '../modules/service/ticket.repository.js';
-import { dueTimes } from '../modules/service/sla.js';
+import { calendarOf, dueTimes } from '../modules/service/sla.js';
+import { businessMinutesBetween } from '../modules/service/business-time.js';
+import { calendarKey } from '../modules/service/ticket-business-times.js';
 import { Draw } from './draw.js';
 import { uuidV7At } from './keys.js';
 import { DAY, type World, contactBefore, contactId, createdAtOf, idOf, usersOf } from './world.js';
@@ -42,6 +44,10 @@ interface GeneratedTicket {
 export function* generatedTickets(w: World, policy: SlaPolicyRow): Generator<GeneratedTicket> {
   const d = new Draw(w.seed, 'ticket');
   const agents = usersOf(w, 'support');
+  // the stored business times as the ticket writer leaves them (every seeded ticket is under the policy)
+  const calendar = calendarOf(policy);
+  const calendarId = calendarKey(calendar);
+  const businessMinutes = (from: number, to: number | null) => (to === null ? null : businessMinutesBetween(calendar, new Date(from), new Date(to)));
   for (let i = 0; i < w.scale.tickets; i++) {
     const created = createdAtOf(w, 'ticket', i, w.scale.tickets);
     d.at(i);
@@ -89,6 +95,9 @@ export function* generatedTickets(w: World, policy: SlaPolicyRow): Generator<Gen
         slaPausedAt: null, slaPausedMinutes: 0,
         satisfactionScore: rating?.score ?? null, satisfactionComment: null, satisfactionAt: rating?.at ?? null,
         tags: [], custom: {}, searchText: ticketSearchText({ subject, description }),
+        businessCalendar: calendarId, businessFirstResponseMinutes: businessMinutes(created, responded),
+        businessFirstResponseFor: responded === null ? null : new Date(responded),
+        businessResolutionMinutes: businessMinutes(created, solved), businessResolutionFor: solved === null ? null : new Date(solved),
       },
     };
   }

@@ -24,6 +24,8 @@ export const feedback = pgTable(
     index('feedback_created_idx').on(t.createdAt, t.id),
     index('feedback_type_idx').on(t.type, t.createdAt),
     index('feedback_ticket_idx').on(t.ticketId),
+    // NPS (service analytics "Satisfaction"): live answers by time with their score, read without the rows
+    index('feedback_live_nps_idx').on(t.createdAt, t.score).where(sql`${t.deletedAt} IS NULL AND ${t.type} = 'nps'`),
     check('feedback_score_range', sql`(${t.type} = 'nps' AND ${t.score} BETWEEN 0 AND 10)
       OR (${t.type} = 'csat' AND ${t.score} BETWEEN 1 AND 5) OR (${t.type} = 'ces' AND ${t.score} BETWEEN 1 AND 7)`),
   ],

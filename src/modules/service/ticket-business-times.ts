@@ -87,6 +87,23 @@ export function measure(c: TicketCalendars, r: MeasuredTicket): BusinessTimesOf 
   };
 }
 
+/** The instants a ticket's business times measure, as a write leaves them. */
+export interface TicketInstants { createdAt: Date; firstRespondedAt: Date | null; solvedAt: Date | null; slaPolicyId: string | null }
+
+/**
+ * The stored business-time columns for a ticket as a write leaves it. The ticket writer stores them in
+ * the write's own transaction, so tickets changed through the API are never stale; the refresher below
+ * is left with what a write cannot see (a policy's calendar edited, another default policy).
+ */
+export function storedBusinessTimes(c: TicketCalendars, r: TicketInstants) {
+  const m = measure(c, { id: '', created_at: r.createdAt, first_responded_at: r.firstRespondedAt, solved_at: r.solvedAt, sla_policy_id: r.slaPolicyId });
+  return {
+    businessCalendar: m.calendar,
+    businessFirstResponseMinutes: m.firstResponse, businessFirstResponseFor: r.firstRespondedAt,
+    businessResolutionMinutes: m.resolution, businessResolutionFor: r.solvedAt,
+  };
+}
+
 /** tickets measured per pass; a full pass makes the worker loop run again at once */
 export const BUSINESS_TIMES_BATCH = 5000;
 export const BUSINESS_TIMES_INTERVAL_MS = 30_000;

@@ -9,6 +9,7 @@ import type { SlaPolicyRow } from './sla-policy.table.js';
 import { TicketCreate, TicketPatch, toTicketDto } from './ticket.schema.js';
 import type { TicketRow, TicketStatus } from './ticket.table.js';
 import * as repo from './ticket.repository.js';
+import { storedBusinessTimes, ticketCalendars } from './ticket-business-times.js';
 import { type TicketCheckDeps, assertClosedUntouched, checkInput, worksTickets } from './ticket-checks.js';
 import { type ClockChanges, assertTransition, recomputedDueTimes, statusEffects } from './ticket-rules.js';
 
@@ -72,9 +73,12 @@ export function createTicketWriter(deps: TicketWriterDeps) {
     const start = { status: 'new' as const, priority, createdAt: now, slaPausedAt: null, slaPausedMinutes: 0, solvedAt: null, closedAt: null };
     const { changes } = statusEffects(start, status, policy, now);
     const assigneeId = assignment ? await nextInTurn(tx, input.teamId as string) : input.assigneeId ?? null;
+    const slaPolicyId = policy?.id ?? null;
+    const instants = { createdAt: now, firstRespondedAt: null, solvedAt: changes.solvedAt ?? null, slaPolicyId };
     const row = await repo.insertTicket(tx, {
-      ...input, requesterId, priority, status, assigneeId, createdAt: now, updatedAt: now, slaPolicyId: policy?.id ?? null,
+      ...input, requesterId, priority, status, assigneeId, createdAt: now, updatedAt: now, slaPolicyId,
       ...recomputedDueTimes(policy, { createdAt: now, priority, slaPausedMinutes: 0 }), ...changes,
+      ...storedBusinessTimes(await ticketCalendars(tx), instants),
     });
     await written(tx, ctx, 'create', null, row);
     return row;
@@ -101,6 +105,8 @@ export function createTicketWriter(deps: TicketWriterDeps) {
     if (all.subject !== undefined || all.description !== undefined) all.searchText = repo.ticketSearchText(next);
     const real = Object.fromEntries(Object.entries(all).filter(([k, v]) => !same(v, current[k as keyof TicketRow])));
     if (Object.keys(real).length === 0) return { row: current, changed: false };
+    // the stored business times follow the instants they measure, in this transaction (analytics)
+    if (BUSINESS_TIME_INPUTS.some((k) => k in real)) Object.assign(real, storedBusinessTimes(await ticketCalendars(tx), next));
     const row = await repo.updateTicket(tx, current.id, real);
     await written(tx, ctx, 'update', current, row);
     return { row, changed: true };
@@ -147,6 +153,9 @@ export function createTicketWriter(deps: TicketWriterDeps) {
 
   return { createIn, updateIn, removeIn, restoreIn, lockLive, sideEffectsIn };
 }
+
+/** the ticket fields its stored business times are measured from (besides createdAt, which never changes) */
+const BUSINESS_TIME_INPUTS = ['firstRespondedAt', 'solvedAt', 'slaPolicyId'] as const;
 
 function same(a: unknown, b: unknown): boolean {
   if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
