@@ -111,8 +111,8 @@ t.test('every write path keeps the stored business times in its transaction', as
 });
 
 t.test('migration 0019 fills the around-the-clock tickets as the refresher would, and leaves the others to it', async (t) => {
-  const sqlText = readFileSync(`${migrationsFolder}/0019_service_analytics.sql`, 'utf8').split('--> statement-breakpoint')[0]!;
-  t.match(sqlText, /UPDATE tickets/, 'the backfill is the migration\'s first statement');
+  const sqlText = readFileSync(`${migrationsFolder}/0019_service_analytics.sql`, 'utf8').split('--> statement-breakpoint')[1]!;
+  t.match(sqlText, /UPDATE tickets/, 'the backfill is the migration\'s first statement after lifting the timeout');
   const insert = (createdAt: string, responded: string | null, solved: string | null, policy: string | null) => db.execute(sql`INSERT INTO tickets
     (id, subject, requester_id, status, created_at, first_responded_at, solved_at, sla_policy_id)
     VALUES (${randomUUID()}, 'SQL', ${requester}, ${solved ? 'solved' : 'open'}, ${createdAt}, ${responded}, ${solved}, ${policy}) `);

@@ -21,7 +21,11 @@ export interface ServiceOptions {
   timeZone: string;
 }
 
-const minutes = (a: SQL, b: SQL) => sql`extract(epoch FROM ${b} - ${a}) / 60.0`;
+/**
+ * Whole milliseconds from a to b (the columns hold milliseconds), through float8: extract's numeric
+ * arithmetic was a third of response times' CPU at 200 k tickets. Rounding recovers the exact count.
+ */
+const millis = (a: SQL, b: SQL) => sql`round(date_part('epoch', ${b} - ${a}) * 1000)::bigint`;
 
 /** Live tickets created in the range, with the figure's columns. */
 function createdTickets(o: ServiceOptions, columns: SQL): SQL {
@@ -32,10 +36,14 @@ function createdTickets(o: ServiceOptions, columns: SQL): SQL {
 }
 const series = (o: ServiceOptions) => (o.interval ? { interval: o.interval, timeZone: o.timeZone, range: o.range } : undefined);
 
-const stats = (col: string) => {
+/**
+ * count, average, median and p90 of base column `col`; `mean` overrides the average's expression (the
+ * calendar durations average their exact milliseconds: `col` is the float8 minutes the percentiles sort).
+ */
+const stats = (col: string, mean?: SQL) => {
   const c = sql.raw(`b.${col}`);
   return sql`count(${c}) AS ${sql.raw(`${col}_n`)},
-    round(avg(${c})::numeric, 2)::float8 AS ${sql.raw(`${col}_avg`)},
+    ${mean ?? sql`round(avg(${c})::numeric, 2)`}::float8 AS ${sql.raw(`${col}_avg`)},
     round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ${c}))::numeric, 2)::float8 AS ${sql.raw(`${col}_p50`)},
     round((percentile_cont(0.9) WITHIN GROUP (ORDER BY ${c}))::numeric, 2)::float8 AS ${sql.raw(`${col}_p90`)}`;
 };
@@ -53,16 +61,21 @@ export function responseTimesQuery(o: ServiceOptions, calendars: TicketCalendars
   const m = remeasured.length
     ? { join: sql`LEFT JOIN jsonb_to_recordset(${JSON.stringify(remeasured)}::jsonb) AS m(id uuid, fr integer, res integer) ON m.id = ${t.id}`, fr: sql`m.fr`, res: sql`m.res` }
     : { join: sql``, fr: sql`NULL::integer`, res: sql`NULL::integer` };
-  const base = sql`SELECT ${minutes(sql`${t.createdAt}`, sql`${t.firstRespondedAt}`)} AS fr,
-      ${minutes(sql`${t.createdAt}`, sql`${t.solvedAt}`)} AS res,
+  // calendar durations as exact milliseconds (for the average) and the same as float8 minutes (for the
+  // percentiles, which take float8: the value they sorted before, when it came from numeric minutes)
+  const base = sql`SELECT frm, frm / 60000.0::float8 AS fr, resm, resm / 60000.0::float8 AS res, bfr, bres
+      ${o.groupBy ? sql`, key` : sql``} ${o.interval ? sql`, bucket` : sql``}
+    FROM (SELECT ${millis(sql`${t.createdAt}`, sql`${t.firstRespondedAt}`)} AS frm,
+      ${millis(sql`${t.createdAt}`, sql`${t.solvedAt}`)} AS resm,
       ${stored(fresh.firstResponse, sql`${t.businessFirstResponseMinutes}`, m.fr)} AS bfr,
       ${stored(fresh.resolution, sql`${t.businessResolutionMinutes}`, m.res)} AS bres
       ${o.groupBy ? sql`, ${KEY[o.groupBy]} AS key` : sql``}
       ${o.interval ? sql`, ${bucketOf(sql`${t.createdAt}`, o.interval, o.timeZone)} AS bucket` : sql``}
-    FROM ${t} ${m.join} WHERE ${t.deletedAt} IS NULL AND ${inRange(sql`${t.createdAt}`, o.range)}`;
+    FROM ${t} ${m.join} WHERE ${t.deletedAt} IS NULL AND ${inRange(sql`${t.createdAt}`, o.range)}) d`;
+  const exact = (ms: string) => sql`round(avg(${sql.raw(`b.${ms}`)}) / 60000, 2)`;
   return {
     base,
-    select: sql`${stats('fr')}, ${stats('res')}, ${stats('bfr')}, ${stats('bres')}`,
+    select: sql`${stats('fr', exact('frm'))}, ${stats('res', exact('resm'))}, ${stats('bfr')}, ${stats('bres')}`,
     groupBy: !!o.groupBy,
     series: series(o),
   };
