@@ -68,6 +68,12 @@ for (const path of paths) {
     workers.push(((postmaster ? reaped(postmaster) : 0) - w0) * TICK_MS);
     status = res.statusCode;
     statements = queries.length;
+    // with TOP=n, the call's n slowest statements (first run only): where a composite call spends its time
+    if (i === 0 && process.env.TOP) {
+      for (const q of [...queries].sort((a, b) => b.ms - a.ms).slice(0, Number(process.env.TOP))) {
+        console.log(`   ${Math.round(q.ms)} ms  ${q.text.replace(/\s+/g, ' ').slice(0, 150)}`);
+      }
+    }
   }
   console.log(`${path}\t${status}\t${Math.round(median(wall))}\t${Math.round(median(server))}\t${Math.round(median(pgCpu))}\t${Math.round(median(workers))}\t${statements}`);
 }

@@ -51,31 +51,38 @@ const stats = (col: string, mean?: SQL) => {
 /**
  * Calendar minutes from the ticket's times; business minutes from the values stored on the ticket
  * (ticket-business-times.ts) where they are fresh, else from `remeasured` (the stale ones, measured
- * by the caller with the SLA clocks' code: see staleAnsweredTickets).
+ * by the caller with the SLA clocks' code: see staleAnsweredTickets). Column `stale_n` counts the
+ * answered tickets whose stored values are stale: when it is 0 (every ticket written through the
+ * service, and the refresher's work) the figure is complete as it is; else the caller measures them
+ * and runs the figure again with them, so the usual call reads the tickets once.
  */
 export function responseTimesQuery(o: ServiceOptions, calendars: TicketCalendars, remeasured: RemeasuredTicket[]): FigureQuery {
   const t = tickets;
   const fresh = freshBusinessTimes(calendars);
-  const stored = (isFresh: SQL, value: SQL, other: SQL) => sql`CASE WHEN ${isFresh} THEN ${value} ELSE ${other} END`;
   // the stale ones' values come from the caller, joined by id (no join when there are none)
   const m = remeasured.length
     ? { join: sql`LEFT JOIN jsonb_to_recordset(${JSON.stringify(remeasured)}::jsonb) AS m(id uuid, fr integer, res integer) ON m.id = ${t.id}`, fr: sql`m.fr`, res: sql`m.res` }
     : { join: sql``, fr: sql`NULL::integer`, res: sql`NULL::integer` };
   // calendar durations as exact milliseconds (for the average) and the same as float8 minutes (for the
-  // percentiles, which take float8: the value they sorted before, when it came from numeric minutes)
-  const base = sql`SELECT frm, frm / 60000.0::float8 AS fr, resm, resm / 60000.0::float8 AS res, bfr, bres
+  // percentiles, which take float8: the value they sorted before, when it came from numeric minutes);
+  // each freshness test evaluated once per ticket, in the inner query
+  const base = sql`SELECT frm, frm / 60000.0::float8 AS fr, resm, resm / 60000.0::float8 AS res,
+      CASE WHEN fresh_fr THEN stored_fr ELSE m_fr END AS bfr, CASE WHEN fresh_res THEN stored_res ELSE m_res END AS bres,
+      answered AND NOT (fresh_fr AND fresh_res) AS stale
       ${o.groupBy ? sql`, key` : sql``} ${o.interval ? sql`, bucket` : sql``}
     FROM (SELECT ${millis(sql`${t.createdAt}`, sql`${t.firstRespondedAt}`)} AS frm,
       ${millis(sql`${t.createdAt}`, sql`${t.solvedAt}`)} AS resm,
-      ${stored(fresh.firstResponse, sql`${t.businessFirstResponseMinutes}`, m.fr)} AS bfr,
-      ${stored(fresh.resolution, sql`${t.businessResolutionMinutes}`, m.res)} AS bres
+      ${fresh.firstResponse} AS fresh_fr, ${fresh.resolution} AS fresh_res,
+      ${t.businessFirstResponseMinutes} AS stored_fr, ${t.businessResolutionMinutes} AS stored_res, ${m.fr} AS m_fr, ${m.res} AS m_res,
+      (${t.firstRespondedAt} IS NOT NULL OR ${t.solvedAt} IS NOT NULL) AS answered
       ${o.groupBy ? sql`, ${KEY[o.groupBy]} AS key` : sql``}
       ${o.interval ? sql`, ${bucketOf(sql`${t.createdAt}`, o.interval, o.timeZone)} AS bucket` : sql``}
     FROM ${t} ${m.join} WHERE ${t.deletedAt} IS NULL AND ${inRange(sql`${t.createdAt}`, o.range)}) d`;
   const exact = (ms: string) => sql`round(avg(${sql.raw(`b.${ms}`)}) / 60000, 2)`;
   return {
     base,
-    select: sql`${stats('fr', exact('frm'))}, ${stats('res', exact('resm'))}, ${stats('bfr')}, ${stats('bres')}`,
+    select: sql`${stats('fr', exact('frm'))}, ${stats('res', exact('resm'))}, ${stats('bfr')}, ${stats('bres')},
+      count(*) FILTER (WHERE b.stale) AS stale_n`,
     groupBy: !!o.groupBy,
     series: series(o),
   };
