@@ -10,7 +10,7 @@ import { replaceContactPairs } from './duplicate-batch.repository.js';
 // Contact duplicate candidates are refreshed after the write, not in it (docs/decisions.md). A write
 // only queues the contact's id in its own transaction (nothing acknowledged is lost: the id commits
 // with the contact) and drops the pairs the contact had, which are no longer known to be right. The
-// lookups then run set-based, a few hundred contacts a transaction, in the `duplicate candidates`
+// lookups then run set-based, a hundred contacts a transaction, in the `duplicate candidates`
 // worker of any process, and before any read of the pairs: a reader first refreshes every contact
 // queued before it started (waiting for a pass already under way), so no reader sees a list older
 // than the writes committed before its request.
@@ -21,8 +21,12 @@ import { replaceContactPairs } from './duplicate-batch.repository.js';
 // at a time still keeps a core busy.
 
 const REFRESH_LOCK = 7_201_100_011;
-/** queue rows a pass takes: five lookup statements, so a reader waits at most that long for a pass under way */
-const PASS = 500;
+/**
+ * Queue rows a pass takes: one lookup statement. At 1 M contacts a lookup costs ~20 ms of database CPU
+ * (the trigram name arm), so a pass of 500 ran 30 s and more on a loaded machine: longer than a
+ * graceful shutdown's 10 s and than a reader should wait behind it. A hundred keep a pass to seconds.
+ */
+const PASS = 100;
 
 /**
  * Queues the contacts whose identifying values changed for a candidate refresh and drops their stored
@@ -76,7 +80,7 @@ export async function refreshContactsQueuedBefore(db: Executor): Promise<void> {
 }
 
 /** how long a worker run keeps taking full passes before it yields to the next tick */
-const RUN_MS = 5000;
+const RUN_MS = 2000;
 
 /**
  * The background refresh of every process: passes until the queue is empty (or RUN_MS is spent), the
