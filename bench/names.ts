@@ -18,14 +18,15 @@ export function nameOf(i: number) {
 
 /**
  * The contacts CSV the import scenarios upload: `rows` rows in chunks of 1000 lines, names from both
- * scripts, unique emails and phones (so every row creates a contact).
+ * scripts, unique emails and phones (so every row creates a contact). `tag` goes into every email, so
+ * runs against a database that keeps its rows (BENCH_DATABASE) create again instead of updating.
  */
-export function* importCsvChunks(rows: number): Generator<string> {
+export function* importCsvChunks(rows: number, tag = ''): Generator<string> {
   yield 'firstName,lastName,email,phone,tags\n';
   let lines: string[] = [];
   for (let i = 1; i <= rows; i++) {
     const n = nameOf(i + 10_000_000);
-    lines.push(`${n.firstName},"${n.lastName}",imp${i}@bulk.test,+9665${String(i).padStart(8, '0')},bulk;n${i % 10}`);
+    lines.push(`${n.firstName},"${n.lastName}",imp${i}${tag}@bulk.test,+9665${String(i).padStart(8, '0')},bulk;n${i % 10}`);
     if (lines.length === 1000) {
       yield `${lines.join('\n')}\n`;
       lines = [];

@@ -14,7 +14,11 @@ import { freePort } from './servers.js';
 //     externalId.erp), then the same external ids again with a changed field (all updates);
 //  2. a CSV import of BENCH_IMPORT_ROWS rows, upload → completed, with the server's RSS sampled.
 // BENCH_CPU_PROF=1 writes the server's V8 CPU profile to bench/results/prof/ (open in Chrome DevTools).
-// BENCH_SKIP=batch|import leaves one part out; BENCH_KEEP_DB=1 keeps the scratch database. BENCH_BUILT=1 runs dist/server.js (npm run build first).
+// BENCH_SKIP=batch,import,changed,drain leaves those parts out (drain: the wait for the duplicate queue); BENCH_KEEP_DB=1 keeps the scratch database. BENCH_BUILT=1 runs dist/server.js (npm run build first).
+// BENCH_DATABASE=<name> runs against that existing database instead (migrated, kept; e.g. a 1 M copy, where
+// index maintenance and trigram lookups cost what they cost at scale); the run's keys carry a run tag.
+// After each batch phase the bench waits for the duplicate-candidate queue (duplicate-queue.ts) to empty
+// and reports that background work's time and CPU per 1000 too: it is part of what a write costs.
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
@@ -125,6 +129,25 @@ async function batchPhase(serverPid: number, auth: Record<string, string>, label
   };
 }
 
+/** Waits until the server's background pass has emptied the duplicate-candidate queue: its time and CPU per 1000 of the phase's rows. */
+async function queueDrain(serverPid: number, label: string) {
+  const c = new pg.Client({ connectionString: urlFor(dbName) });
+  await c.connect();
+  try {
+    const cpu0 = await cpuNow(serverPid);
+    const t0 = performance.now();
+    // (a server without the queue, for a before/after comparison, has nothing to drain)
+    const hasQueue = (await c.query("SELECT to_regclass('contact_duplicate_queue') IS NOT NULL AS ok")).rows[0].ok as boolean;
+    while (hasQueue && Number((await c.query('SELECT count(*) AS n FROM contact_duplicate_queue')).rows[0].n) > 0) await new Promise((r) => setTimeout(r, 200));
+    const cpu1 = await cpuNow(serverPid);
+    return {
+      scenario: `duplicate queue drained after ${label}`, rows: BATCHES * 1000, totalMs: Math.round(performance.now() - t0),
+      serverCpuMsPer1000: Math.round((cpu1.server - cpu0.server) / BATCHES), dbCpuMsPer1000: Math.round((cpu1.db - cpu0.db) / BATCHES),
+    };
+  } finally {
+    await c.end();
+  }
+}
 
 async function importPhase(auth: Record<string, string>, pid: number) {
   globalThis.gc?.();
@@ -132,7 +155,7 @@ async function importPhase(auth: Record<string, string>, pid: number) {
   const t0 = performance.now();
   const { Readable } = await import('node:stream');
   const res = await fetch(`${BASE}/v1/imports?entity=contacts&idProperty=email`, {
-    method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: Readable.toWeb(Readable.from(importCsvChunks(IMPORT_ROWS))) as ReadableStream, duplex: 'half',
+    method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: Readable.toWeb(Readable.from(importCsvChunks(IMPORT_ROWS, RUN))) as ReadableStream, duplex: 'half',
   } as RequestInit);
   const { id } = (await res.json()) as { id: string };
   if (res.status !== 202) throw new Error(`import answered ${res.status}`);
@@ -154,8 +177,11 @@ async function importPhase(auth: Record<string, string>, pid: number) {
   };
 }
 
-const dbName = `crm_bench_writes_${Date.now()}`;
-await admin(`CREATE DATABASE ${dbName}`);
+const EXISTING = process.env.BENCH_DATABASE;
+const dbName = EXISTING ?? `crm_bench_writes_${Date.now()}`;
+/** in every key, so runs against a kept database create new contacts */
+const RUN = EXISTING ? `-${Date.now().toString(36)}` : '';
+if (!EXISTING) await admin(`CREATE DATABASE ${dbName}`);
 const results: Record<string, unknown>[] = [];
 let server: ChildProcess | undefined;
 try {
@@ -168,14 +194,22 @@ try {
   });
   const token = hs256({ sub: randomUUID(), role: 'admin', teamIds: [], iss: 'headless-crm', aud: 'headless-crm-api', exp: Math.floor(Date.now() / 1000) + 7200 });
   const auth = { authorization: `Bearer ${token}` };
-  if (SKIP !== 'batch') {
-    const contact = (i: number) => ({ ...nameOf(i), email: `c${i}@bench.test`, phone: `+9665${String(i).padStart(8, '0')}`, externalIds: { erp: `E-${i}` }, tags: ['bench'] });
+  if (!SKIP.includes('batch')) {
+    const contact = (i: number) => ({ ...nameOf(i), email: `c${i}${RUN}@bench.test`, phone: `+9665${String(i).padStart(8, '0')}`, externalIds: { erp: `E${RUN}-${i}` }, tags: ['bench'] });
     results.push(await batchPhase(server.pid!, auth, 'new rows', contact, 'created'));
     console.log(results.at(-1));
-    results.push(await batchPhase(server.pid!, auth, 'same ids, changed', (i) => ({ ...contact(i), jobTitle: 'Buyer' }), 'updated'));
-    console.log(results.at(-1));
+    if (!SKIP.includes('drain')) {
+      results.push(await queueDrain(server.pid!, 'new rows'));
+      console.log(results.at(-1));
+    }
+    if (!SKIP.includes('changed')) {
+      results.push(await batchPhase(server.pid!, auth, 'same ids, changed', (i) => ({ ...contact(i), jobTitle: 'Buyer' }), 'updated'));
+      console.log(results.at(-1));
+      if (!SKIP.includes('drain')) results.push(await queueDrain(server.pid!, 'same ids, changed'));
+      console.log(results.at(-1));
+    }
   }
-  if (SKIP !== 'import') results.push(await importPhase(auth, server.pid!));
+  if (!SKIP.includes('import')) results.push(await importPhase(auth, server.pid!));
 } finally {
   if (server) {
     const exited = new Promise((r) => server!.once('exit', r));
@@ -183,7 +217,7 @@ try {
     await exited;
   }
   // BENCH_KEEP_DB=1 leaves the database for EXPLAINs of what the batches wrote (drop it yourself)
-  if (process.env.BENCH_KEEP_DB) console.log(`kept ${urlFor(dbName)}`);
+  if (process.env.BENCH_KEEP_DB || EXISTING) console.log(`kept ${urlFor(dbName)}`);
   else await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
 }
 const load = loadavg().map((l) => l.toFixed(2)).join(' ');

@@ -11,12 +11,12 @@ import { type BatchResult, type BatchStatus, errorOf, runBatch } from '../../pla
 import { ContactCreate, ContactPatch, type ContactPatchInput, toContactDto } from './contact.schema.js';
 import type { ContactInsert, ContactRow } from './contact.table.js';
 import { companyToCheck, liveCompanyIds, missingCompany } from './contact-checks.js';
-import { refreshContactCandidatesMany } from './duplicate-batch.repository.js';
+import { queueContactRefresh } from './duplicate-queue.js';
 import * as repo from './contact.repository.js';
 
 // A contacts batch of creates or upserts, written set-based: one lock query for every key, the checks
 // in memory, one INSERT for the new rows and one UPDATE for the changed ones, one audit and one outbox
-// insert, one duplicate-candidate refresh. The per-record path (savepoint, a dozen statements each)
+// insert, one duplicate-candidate queue insert (the lookups run after commit: duplicate-queue.ts). The per-record path (savepoint, a dozen statements each)
 // cost ~15 ms a record; this costs a few statements a batch. The rules are the per-record path's: a
 // record whose write the set-based statements cannot decide alone (a unique value another row took
 // meanwhile, an external id to move) is left to that path, which then reports or resolves it exactly.
@@ -157,5 +157,5 @@ async function recordWrites(tx: Executor, ctx: RequestContext, written: Written[
   }));
   await recordAudit(tx, ctx, changes);
   await emit(tx, ctx, changes.map((c) => ({ ...c, type: c.before ? 'contact.updated' : 'contact.created' })));
-  await refreshContactCandidatesMany(tx, written);
+  await queueContactRefresh(tx, written);
 }

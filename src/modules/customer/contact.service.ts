@@ -26,7 +26,8 @@ import { rankedCollection, searchTextOf } from './search.js';
 import * as repo from './contact.repository.js';
 import { checkContact, checkContactFields } from './contact-checks.js';
 import { writeContactBatch } from './contact-batch.js';
-import { contactNameKey, refreshContactCandidates } from './duplicate.repository.js';
+import { contactNameKey } from './duplicate.repository.js';
+import { queueContactRefreshOf } from './duplicate-queue.js';
 import { mergedConflict, mergedInto } from './merge.schema.js';
 import { type CustomFieldLookup, type ValidateCustom, withCustomSortValues } from './custom-values.js';
 
@@ -161,7 +162,7 @@ export function createContactService(deps: ContactServiceDeps) {
     await recordAudit(tx, ctx, { action, entityType: ENTITY, entityId: after.id, before: b, after: a });
     const type = { create: 'created', update: 'updated', delete: 'deleted', restore: 'restored' }[action] ?? action;
     await emit(tx, ctx, { type: `${ENTITY}.${type}`, entityType: ENTITY, entityId: after.id, before: b, after: a });
-    await refreshContactCandidates(tx, after, before);
+    await queueContactRefreshOf(tx, after, before);
   }
 
   async function lockLive(tx: Executor, id: string): Promise<ContactRow> {

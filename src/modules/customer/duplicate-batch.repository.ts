@@ -1,14 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
-import type { ContactRow } from './contact.table.js';
-import {
-  CONTACT_WEIGHTS, MAX_CANDIDATES, NAME_SIMILARITY, contactKeysChanged, useNameSimilarity,
-} from './duplicate.repository.js';
+import { CONTACT_WEIGHTS, MAX_CANDIDATES, NAME_SIMILARITY, useNameSimilarity } from './duplicate.repository.js';
 
-// The duplicate-candidate refresh of duplicate.repository.ts for many contacts at once, as a batch
-// writes them: the same arms, rechecks, weights and per-contact limit, in three statements for the
-// whole batch instead of four per contact. Written after every row of the batch is in place, so the
-// batch's contacts find one another as well as the rest of the table.
+// The duplicate-candidate lookup of duplicate.repository.ts for many contacts at once, as the refresh
+// queue (duplicate-queue.ts) hands them over: the same arms, rechecks, weights and per-contact limit,
+// a statement per hundred contacts instead of four statements per contact. The contacts are read
+// from the table inside the statement, so a pass always scores what is committed now.
 
 const w = CONTACT_WEIGHTS;
 /**
@@ -18,28 +15,19 @@ const w = CONTACT_WEIGHTS;
  */
 const LOOKUPS_PER_STATEMENT = 100;
 
-/** Replaces the candidate pairs of every live contact whose identifying values changed. */
-export async function refreshContactCandidatesMany(tx: Executor, written: { row: ContactRow; before: ContactRow | null }[]): Promise<void> {
-  const rows = written.filter((x) => contactKeysChanged(x.before, x.row)).map((x) => x.row);
-  if (!rows.length) return;
-  const ids = rows.map((r) => r.id);
-  const live = rows.filter((r) => !r.deletedAt && !r.mergedIntoId);
+/** Replaces the candidate pairs of these contacts; a deleted, merged or missing one is left with none. */
+export async function replaceContactPairs(tx: Executor, ids: readonly string[]): Promise<void> {
+  if (!ids.length) return;
   await tx.execute(sql`DELETE FROM duplicate_candidates WHERE entity = 'contact'
-    AND (a_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
-      OR b_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid))`);
-  if (!live.length) return;
+    AND (a_id = ANY(${sqlUuids(ids)}) OR b_id = ANY(${sqlUuids(ids)}))`);
   await useNameSimilarity(tx);
-  for (let i = 0; i < live.length; i += LOOKUPS_PER_STATEMENT) await insertPairs(tx, live.slice(i, i + LOOKUPS_PER_STATEMENT));
+  for (let i = 0; i < ids.length; i += LOOKUPS_PER_STATEMENT) await insertPairs(tx, ids.slice(i, i + LOOKUPS_PER_STATEMENT));
 }
 
-async function insertPairs(tx: Executor, live: ContactRow[]): Promise<void> {
-  const selves = JSON.stringify(live.map((r) => ({
-    id: r.id,
-    emails: [...new Set([r.email, ...r.additionalEmails].filter((e): e is string => !!e))],
-    phones: [...new Set([r.phone, ...r.additionalPhones].filter((p): p is string => !!p))],
-    name_key: r.nameKey,
-    company_id: r.companyId,
-  })));
+/** ids as one uuid[] parameter: one bind value however many ids */
+const sqlUuids = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
+
+async function insertPairs(tx: Executor, ids: readonly string[]): Promise<void> {
   // Each arm joins on its own index; a pair found from both of its sides is stored once (DISTINCT ON),
   // in one key order for every writer so concurrent refreshes do not lock pairs crosswise.
   // The email arm joins the emails one by one (unnest): `o.email = ANY(s.emails)` against the partial
@@ -47,7 +35,10 @@ async function insertPairs(tx: Executor, live: ContactRow[]): Promise<void> {
   // 238 of the statement's 418 ms at 5 000 contacts, EXPLAIN ANALYZE); the same pairs either way.
   await tx.execute(sql`
     WITH s AS (
-      SELECT * FROM jsonb_to_recordset(${selves}::jsonb) AS s(id uuid, emails text[], phones text[], name_key text, company_id uuid)
+      SELECT c.id, c.name_key, c.company_id,
+        ARRAY(SELECT DISTINCT x FROM unnest(array_prepend(c.email, c.additional_emails)) AS x WHERE x IS NOT NULL AND x <> '') AS emails,
+        ARRAY(SELECT DISTINCT x FROM unnest(array_prepend(c.phone, c.additional_phones)) AS x WHERE x IS NOT NULL AND x <> '') AS phones
+      FROM contacts c WHERE c.id = ANY(${sqlUuids(ids)}) AND c.deleted_at IS NULL AND c.merged_into_id IS NULL
     ), found AS (
       SELECT s.id AS self, o.id FROM s CROSS JOIN LATERAL unnest(s.emails) AS e(email) JOIN contacts o ON o.email = e.email AND o.deleted_at IS NULL
       UNION SELECT s.id, o.id FROM s JOIN contacts o ON o.phone = ANY(s.phones)

@@ -9,10 +9,12 @@ import { type ContactRow, contacts } from './contact.table.js';
 import { type CompanyRow, companies } from './company.table.js';
 import { duplicateCandidates as d } from './duplicate.table.js';
 
-// Duplicate candidates are kept current by the writes themselves: after a contact or company is
-// written, its own candidates are looked up through indexes only (email and phone btrees, trigram GIN
-// on search_text and name_key) and its rows in duplicate_candidates replaced, in the write's
-// transaction. No query ever compares all pairs, so the cost of a write does not grow with the table.
+// Duplicate candidates are kept current by the writes: after a contact or company is written, its own
+// candidates are looked up through indexes only (email and phone btrees, trigram GIN on search_text
+// and name_key) and its rows in duplicate_candidates replaced. A company's lookup runs in the write's
+// transaction; a contact's is queued by the write and runs set-based after it (duplicate-queue.ts,
+// duplicate-batch.repository.ts). No query ever compares all pairs, so the cost of a write does not
+// grow with the table.
 
 export type DuplicateEntity = 'contact' | 'company';
 export const CONTACT_REASONS = ['same_email', 'same_phone', 'similar_name', 'same_company'] as const;
@@ -54,7 +56,8 @@ const inList = (column: SQL, values: readonly string[]) => sql`${column} IN (${s
 const found = (table: SQL, arms: SQL[]) => sql.join(arms.map((where) => sql`SELECT id FROM ${table} WHERE ${where}`), sql` UNION `);
 
 /**
- * The candidate lookup of one contact: its emails and phones through their btrees, the other
+ * The candidate lookup of one contact (the queue's set-based lookup does the same for a hundred at a
+ * time; this one-contact form is what the plan checks EXPLAIN): its emails and phones through their btrees, the other
  * contacts' additional ones through the GIN indexes on those arrays, its name through the trigram
  * index on name_key; the exact reasons are then rechecked on the few rows found. (The additional
  * ones were once found by LIKE on search_text's trigrams: every email shares "@example.com"'s
@@ -159,13 +162,6 @@ const COMPANY_KEYS = ['domain', 'nameKey', 'phone', 'deletedAt', 'mergedIntoId']
 
 /** Whether a contact's write changed anything its candidate pairs depend on (always, for a new one). */
 export const contactKeysChanged = (before: ContactRow | null | undefined, row: ContactRow) => !sameKeys<ContactRow>(CONTACT_KEYS, before, row);
-
-/** Replaces the contact's candidate pairs (unless `before` shows nothing they depend on changed); a deleted or merged contact has none. */
-export async function refreshContactCandidates(tx: Executor, row: ContactRow, before?: ContactRow | null): Promise<void> {
-  if (!contactKeysChanged(before, row)) return;
-  const rows = await candidates(tx, row.deletedAt || row.mergedIntoId ? undefined : contactCandidatesSql(row));
-  await replacePairs(tx, 'contact', row.id, scored(rows, CONTACT_REASONS, CONTACT_WEIGHTS));
-}
 
 /** Replaces the company's candidate pairs (unless `before` shows nothing they depend on changed); a deleted or merged company has none. */
 export async function refreshCompanyCandidates(tx: Executor, row: CompanyRow, before?: CompanyRow | null): Promise<void> {

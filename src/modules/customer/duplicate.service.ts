@@ -8,12 +8,13 @@ import {
   type CompanyDuplicateDto, type ContactDuplicateDto, DuplicateQuery, type DuplicateQueryInput, toCompanyDuplicate, toContactDuplicate,
 } from './duplicate.schema.js';
 import * as repo from './duplicate.repository.js';
+import { refreshContactsQueuedBefore } from './duplicate-queue.js';
 
 export interface DuplicateServiceDeps {
   db: Executor;
 }
 
-/** Reads the duplicate candidates the writes keep current (duplicate.repository.ts). */
+/** Reads the duplicate candidates the writes keep current (duplicate.repository.ts, duplicate-queue.ts). */
 export function createDuplicateService({ db }: DuplicateServiceDeps) {
   async function page<T>(ctx: RequestContext, entity: repo.DuplicateEntity, raw: DuplicateQueryInput, map: (r: repo.PairRow) => T): Promise<Page<T>> {
     const scope = assertCan(ctx.actor, 'customers', 'read');
@@ -27,6 +28,8 @@ export function createDuplicateService({ db }: DuplicateServiceDeps) {
       filter: q.minScore !== undefined ? { score: { gte: String(q.minScore) } } : undefined,
     });
     // a pair shows only when the caller may read both of its records
+    // contact lookups run after their writes: the ones queued so far first, so no committed write is missing
+    if (entity === 'contact') await refreshContactsQueuedBefore(db);
     const rows = await repo.listPairs(db, entity, list, (cols) => scopeCondition(ctx.actor, scope, cols));
     return toPage(list, rows, (r) => ({ score: r.score, aId: r.aId, id: r.bId }), map);
   }

@@ -1,4 +1,4 @@
-import { check, index, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { ts } from '../../platform/db/columns.js';
 
@@ -25,3 +25,16 @@ export const duplicateCandidates = pgTable(
     check('duplicate_candidates_ordered', sql`${t.aId} < ${t.bId}`),
   ],
 );
+
+/**
+ * Contacts whose duplicate candidates are to be looked up again (duplicate-queue.ts). A contact write
+ * adds its id here in its own transaction, so the lookup (the costly part of a write: trigram name,
+ * email and phone arms) runs after commit, set-based, in the background or before the next read of
+ * the pairs. One row per write, never merged with an earlier one: a row being refreshed right now
+ * read the contact before this write, so this write needs its own pass. `seq` orders the passes and
+ * bounds what a reader waits for.
+ */
+export const contactDuplicateQueue = pgTable('contact_duplicate_queue', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  contactId: uuid('contact_id').notNull(),
+});

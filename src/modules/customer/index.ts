@@ -39,6 +39,7 @@ import { createGdprService } from './gdpr.service.js';
 import { gdprRoutes } from './gdpr.routes.js';
 import { gdprResolvers } from './gdpr.resolvers.js';
 import { createMergeService } from './merge.service.js';
+import { contactDuplicateWorker } from './duplicate-queue.js';
 import { mergeRoutes } from './merge.routes.js';
 import { mergeResolvers as mergeGraphqlResolvers } from './merge.resolvers.js';
 import type { UserService } from '../identity/index.js';
@@ -141,6 +142,8 @@ export function customerModule({ config, db, users }: { config: Config; db: Exec
   const merge = createMergeService({ db });
   routes.push(async (app) => app.register(duplicateRoutes, { duplicates }));
   routes.push(async (app) => app.register(mergeRoutes, { merge }));
+  // contact writes queue their candidate lookups; every process works the queue off (one pass at a time)
+  const workers = [contactDuplicateWorker];
   graphql.push({ resolvers: duplicateResolvers(duplicates) });
   graphql.push({ resolvers: mergeGraphqlResolvers(merge) });
 
@@ -150,5 +153,5 @@ export function customerModule({ config, db, users }: { config: Config; db: Exec
   routes.push(async (app) => app.register(gdprRoutes, { gdpr }));
   graphql.push({ resolvers: gdprResolvers(gdpr) });
 
-  return assembleModule({ companies, contacts, customFields, activities, timeline, orders, loyalty, feedback, consent, duplicates, merge, gdpr }, { routes, graphql });
+  return assembleModule({ companies, contacts, customFields, activities, timeline, orders, loyalty, feedback, consent, duplicates, merge, gdpr }, { routes, graphql, workers });
 }

@@ -16,7 +16,8 @@ import type { CompanyRow } from './company.table.js';
 import { contactSearchText } from './contact.service.js';
 import { updateContact } from './contact.repository.js';
 import { companySearchText, updateCompany } from './company.repository.js';
-import { companyNameKey, contactNameKey, refreshCompanyCandidates, refreshContactCandidates } from './duplicate.repository.js';
+import { companyNameKey, contactNameKey, refreshCompanyCandidates } from './duplicate.repository.js';
+import { queueContactRefresh, queueContactRefreshOf } from './duplicate-queue.js';
 import { type Fill, companyFill, contactFill } from './merge-fields.js';
 import { CompanyMerge, ContactMerge, type MergeInput, type MovedCounts } from './merge.schema.js';
 import * as repo from './merge.repository.js';
@@ -82,7 +83,7 @@ const contactKind: Kind<ContactRow, ContactDto> = {
     return updateContact(tx, current.id, { ...values, searchText: contactSearchText(next), nameKey: contactNameKey(next) });
   },
   toDto: toContactDto,
-  refresh: refreshContactCandidates,
+  refresh: queueContactRefreshOf,
 };
 
 const companyKind: Kind<CompanyRow, CompanyDto> = {
@@ -97,7 +98,7 @@ const companyKind: Kind<CompanyRow, CompanyDto> = {
     const activities = await by('activities', 'activity');
     // same_company is part of a contact pair's score: the moved contacts' pairs are scored again
     const moved = people.length ? await tx.select().from(contacts).where(inArray(contacts.id, people.map((p) => p.id))) : [];
-    for (const c of moved) await refreshContactCandidates(tx, c);
+    await queueContactRefresh(tx, moved.map((row) => ({ row })));
     return { contacts: people.length, activities: activities.length };
   },
   fill: companyFill,
