@@ -4,7 +4,8 @@ import { sql } from 'drizzle-orm';
 import { startTestApp } from '../helpers/app.js';
 import { queryRows } from '../../src/platform/db/execute.js';
 import { inTransaction } from '../../src/platform/db/transaction.js';
-import { contactDuplicateWorker, refreshQueuedContacts } from '../../src/modules/customer/duplicate-queue.js';
+import { contactDuplicateWorker, refreshContactsQueuedBefore, refreshQueuedContacts } from '../../src/modules/customer/duplicate-queue.js';
+import { AppError } from '../../src/platform/errors/app-error.js';
 
 // Contact candidate lookups run after the write (duplicate-queue.ts): the write queues the id in its
 // transaction, the background pass or the next read of the pairs does the lookup. No reader may see a
@@ -78,4 +79,24 @@ t.test('updates and deletes drop the pairs at once; the refresh finds the new on
   t.equal((await h.request({ method: 'DELETE', url: `/v1/contacts/${b}`, headers: admin.auth })).statusCode, 204);
   t.notOk(await stored(a, b), 'a deleted contact has no stored pair from its commit on');
   t.equal(await queued([b]), 0, 'and nothing to look up');
+});
+
+t.test('a reader that cannot catch up within its budget gets 503 with Retry-After, not a stale list', async (t) => {
+  while ((await refreshQueuedContacts(db)) > 0); // start from an empty queue
+  const u = uniq();
+  const ids = [
+    ...(await batch(Array.from({ length: 100 }, (_, i) => ({ firstName: 'Backlog', lastName: `Bl${u}`, email: `b${i}.${u}@example.com` })))),
+    ...(await batch(Array.from({ length: 30 }, (_, i) => ({ firstName: 'Backlog', lastName: `Bl${u}`, email: `c${i}.${u}@example.com` })))),
+  ];
+  // a zero budget: the reader does one pass (100 contacts), then must refuse rather than answer
+  const err = await refreshContactsQueuedBefore(db, 0).then(() => null, (e: unknown) => e);
+  t.ok(err instanceof AppError, 'refused');
+  t.equal((err as AppError).code, 'service_unavailable');
+  t.match((err as AppError).message, /30 recently written contacts/, 'says how many are left');
+  t.ok(Number((err as AppError & { headers?: Record<string, string> }).headers?.['retry-after']) >= 5, 'with Retry-After');
+  t.equal(await queued(ids), 30, 'the pass it did is kept');
+  await refreshContactsQueuedBefore(db);
+  t.equal(await queued(ids), 0, 'with its budget it catches up');
+  const res = await h.request({ method: 'GET', url: '/v1/contacts/duplicates', headers: admin.auth, query: { limit: '10' } });
+  t.equal(res.statusCode, 200, 'and the endpoint answers once the queue is drained');
 });

@@ -3,6 +3,7 @@ import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import { queryRows } from '../../platform/db/execute.js';
 import type { ModuleWorker } from '../../platform/module.js';
+import { AppError } from '../../platform/errors/app-error.js';
 import type { ContactRow } from './contact.table.js';
 import { contactKeysChanged } from './duplicate.repository.js';
 import { replaceContactPairs } from './duplicate-batch.repository.js';
@@ -70,13 +71,29 @@ export async function refreshQueuedContacts(db: Executor, o: { wait?: boolean; u
 }
 
 /**
+ * How long a reader helps with the backlog before it gives up. After a large import the queue can
+ * hold hours of lookups (~20 ms each at 1 M contacts); a read must not hang behind them, and must not
+ * show a list that misses committed writes either, so past this it answers 503 with Retry-After.
+ */
+const READER_CATCH_UP_MS = 5000;
+
+/**
  * Before the pairs are read: every contact queued until now refreshed, including a pass another
  * process has under way. Costs one index probe when the queue is empty, as it is between writes.
+ * Throws `service_unavailable` when that work outlasts READER_CATCH_UP_MS.
  */
-export async function refreshContactsQueuedBefore(db: Executor): Promise<void> {
+export async function refreshContactsQueuedBefore(db: Executor, budgetMs = READER_CATCH_UP_MS): Promise<void> {
   const top = (await queryRows<{ top: string | null }>(db, sql`SELECT max(seq) AS top FROM contact_duplicate_queue`)).rows[0]?.top;
   if (top === null || top === undefined) return;
-  while ((await refreshQueuedContacts(db, { wait: true, upTo: Number(top) })) > 0);
+  const until = Date.now() + budgetMs;
+  while ((await refreshQueuedContacts(db, { wait: true, upTo: Number(top) })) > 0) {
+    if (Date.now() < until) continue;
+    const left = (await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM contact_duplicate_queue WHERE seq <= ${Number(top)}`)).rows[0]?.n ?? 0;
+    if (left === 0) return;
+    throw new AppError('service_unavailable', `Duplicate candidates of ${left} recently written contacts are still being looked up; retry later`, {
+      headers: { 'retry-after': String(Math.min(300, Math.max(5, Math.ceil(left / 50)))) },
+    });
+  }
 }
 
 /** how long a worker run keeps taking full passes before it yields to the next tick */
