@@ -23,13 +23,13 @@ interface TestProcessOpts extends TapFileOpts {
   env: NodeJS.ProcessEnv;
   /** ms before the process is stopped (tap's `timeout` option) */
   killAfterMs: number;
+  /** told the wall-clock ms from spawn to exit, for the next run's order */
+  exited(wallMs: number): void;
 }
 
 /** One test file run in a child process; its stdout is the TAP this subtest parses. */
 class TestProcess extends TapFile {
   #child?: ChildProcess;
-  /** wall-clock ms from spawn to exit, for the next run's order */
-  wallMs = 0;
 
   override main(cb: () => void): void {
     const o = this.options as TestProcessOpts;
@@ -42,7 +42,7 @@ class TestProcess extends TapFile {
     const finish = () => {
       if (!ended || !closed) return;
       clearTimeout(timer);
-      this.wallMs = Math.round(performance.now() - started);
+      o.exited(Math.round(performance.now() - started));
       if (closed.code || closed.signal) {
         this.parser.ok = false;
         if (this.results) this.results.ok = false;
@@ -107,16 +107,13 @@ export async function runFiles(files: string[], o: { jobs?: number; nodeArgs?: s
   t.on('tapFile', (p: TapFile) => {
     if (!(p instanceof TestProcess)) return;
     running.add(p);
-    p.on('complete', () => {
-      running.delete(p);
-      wallMs.set(p.name, p.wallMs);
-    });
+    p.on('complete', () => running.delete(p));
   });
   files.forEach((file, i) => {
     const env = { ...process.env, TAP: '1', TAP_CHILD_ID: String(i + 1), TAP_BAIL: '0', TAP_TIMEOUT: String(timeoutMs / 1000) };
     const opts: TestProcessOpts = {
       name: file, filename: file, cwd: process.cwd(), buffered: t.jobs > 1, at: null, stack: '',
-      argv: [...argv, file], env, killAfterMs: timeoutMs,
+      argv: [...argv, file], env, killAfterMs: timeoutMs, exited: (ms) => wallMs.set(file, ms),
     } as TestProcessOpts;
     void t.sub(TestProcess, opts, runFiles);
   });
