@@ -3,8 +3,9 @@
 // the domain modules' tests and the unit tests, leaving out the platform suites below (faults,
 // concurrency, the generated-request fuzz, security, contract, integration, identity, the roles matrix, GraphQL limits, the CLI), which change rarely,
 // take a third of the time on PGlite, and always run in CI. `npm run test:full` runs them anywhere.
-import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { longestFirst, saveDurations } from './helpers/suite-order.js';
+import { runFiles } from './helpers/suite-runner.js';
 
 const FULL_ONLY = [
   'test/faults/**',
@@ -50,22 +51,15 @@ const excluded = left.map(asRegExp);
 const files = readdirSync('test', { recursive: true, encoding: 'utf8' })
   .map((f) => `test/${f}`)
   .filter((f) => f.endsWith('.test.ts') && !excluded.some((re) => re.test(f)));
-// The longest files start first (process-spawning, generated and matrix suites), so that the last
-// minutes are not one long file running alone while the other jobs sit idle.
-const SLOW_FIRST = ['test/fuzz/', 'test/security/', 'test/integration/', 'test/faults/', 'test/concurrency/', 'test/api/roles-matrix', 'test/api/gdpr'];
-const rank = (f: string) => {
-  const i = SLOW_FIRST.findIndex((p) => f.startsWith(p));
-  return i === -1 ? SLOW_FIRST.length : i;
-};
-files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-const args = [...(server ? ['--jobs=4'] : []), ...files];
+const ordered = longestFirst(files);
 if (process.argv.includes('--list')) {
-  console.log(files.join('\n'));
+  console.log(ordered.join('\n'));
   process.exit(0);
 }
 if (!full) {
   console.log(`Left out (npm run test:full runs everything): ${server ? 'the scale tests' : 'the platform suites and scale tests, on in-memory PGlite'}.`);
 }
 if (!server) console.log(`Left out without TEST_DATABASE_URL, even by test:full: ${NEEDS_SERVER.join(', ')} (two processes cannot share PGlite).`);
-const r = spawnSync('npx', ['tap', ...args], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+// tap would sort the files alphabetically and load its processinfo recorder into every test process:
+// test/helpers/suite-runner.ts runs them in this order, with tap's reporter and exit status.
+saveDurations(await runFiles(ordered, server ? { jobs: 4 } : {}));

@@ -4,7 +4,7 @@ import type { Actor, Role } from '../../platform/auth/actor.js';
 import { type Scope, assertCan } from '../../platform/auth/permissions.js';
 import { AppError, validationFailed } from '../../platform/errors/app-error.js';
 import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
-import { minorUnits } from '../../platform/http/money.js';
+import { nonDecimalMinorUnitsJson } from '../../platform/http/money.js';
 import { formatParam } from './formats.js';
 
 // The parameters every figure shares (docs/metrics.md "Common parameters") and the SQL pieces they
@@ -99,13 +99,9 @@ export const tsOrNull = (d: Date | undefined): SQL => (d ? sql`${d.toISOString()
 /** The local start of the bucket containing `col`, in the time zone. */
 export const bucketOf = (col: SQL, interval: Interval, tz: string): SQL => sql`date_trunc(${interval}, ${col} AT TIME ZONE ${tz})`;
 
-/** Currencies whose minor units are not 2 (JSON), for rounding in SQL. */
-const MINOR_UNITS_JSON = JSON.stringify(
-  Object.fromEntries(Intl.supportedValuesOf('currency').map((c) => [c, minorUnits(c)]).filter(([, d]) => d !== 2)),
-);
 /** `value` rounded to the minor units of the currency in column `currency`. */
 export const roundMoney = (value: SQL, currency: SQL): SQL =>
-  sql`round(${value}, coalesce((${MINOR_UNITS_JSON}::jsonb ->> ${currency})::int, 2))`;
+  sql`round(${value}, coalesce((${nonDecimalMinorUnitsJson()}::jsonb ->> ${currency})::int, 2))`;
 
 // ---- who may read which figures (API.md §4 "analytics", refined in docs/metrics.md)
 

@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 
 // Outgoing mail through SMTP_URL with nodemailer. One pooled transport per process: a campaign
 // reuses its connections instead of a handshake per message.
@@ -24,19 +24,22 @@ const TRANSPORT_DEFAULTS = { pool: 'true', maxConnections: '2', connectionTimeou
 
 export function createMailer(o: { smtpUrl: string | undefined; from: string }): Mailer {
   let transport: Transporter | undefined;
-  const transportOf = () => {
+  // nodemailer (~50 ms of CPU to load) is loaded by the first message, not by every process that
+  // builds the app: most never send mail
+  const transportOf = async () => {
     if (!o.smtpUrl) throw new Error('SMTP_URL is not set');
     // options ride in the URL's query (nodemailer reads them there), unless SMTP_URL sets its own:
     // pooled connections, and timeouts short enough that a dead server fails a batch, not a worker
     const url = new URL(o.smtpUrl);
     for (const [k, v] of Object.entries(TRANSPORT_DEFAULTS)) if (!url.searchParams.has(k)) url.searchParams.set(k, v);
+    const { default: nodemailer } = await import('nodemailer');
     transport ??= nodemailer.createTransport(url.toString());
     return transport;
   };
   return {
     configured: Boolean(o.smtpUrl),
     async send(mail) {
-      const info = await transportOf().sendMail({ from: o.from, ...mail });
+      const info = await (await transportOf()).sendMail({ from: o.from, ...mail });
       return { messageId: String(info.messageId), response: String(info.response) };
     },
     close() {

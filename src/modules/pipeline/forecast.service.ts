@@ -3,7 +3,7 @@ import type { RequestContext } from '../../platform/auth/actor.js';
 import { assertCan, scopeCondition } from '../../platform/auth/permissions.js';
 import { validationFailed } from '../../platform/errors/app-error.js';
 import { issuesToFieldErrors } from '../../platform/errors/field-errors.js';
-import { formatMoney, minorUnits } from '../../platform/http/money.js';
+import { formatMoney, nonDecimalMinorUnitsJson } from '../../platform/http/money.js';
 import { deals } from './deal.table.js';
 import {
   type ForecastDto, type ForecastGroupDto, type ForecastInterval, type ForecastPeriodDto, ForecastQuery,
@@ -12,10 +12,6 @@ import * as repo from './forecast.repository.js';
 
 export const MAX_PERIODS = 120;
 
-/** Currencies whose minor units are not 2, as the SQL rounding looks them up (JSON object). */
-const MINOR_UNITS_JSON = JSON.stringify(
-  Object.fromEntries(Intl.supportedValuesOf('currency').map((c) => [c, minorUnits(c)]).filter(([, d]) => d !== 2)),
-);
 
 const STEP: Record<ForecastInterval, number> = { month: 1, quarter: 3 };
 
@@ -100,7 +96,7 @@ export function createForecastService({ db }: { db: Executor }) {
       }
       const start = dayOfIndex(r.first);
       const end = dayOfIndex(r.last + step);
-      const rows = await repo.forecastRows(db, { start, end, unit: q.interval, groupBy: q.groupBy, scope, minorUnits: MINOR_UNITS_JSON });
+      const rows = await repo.forecastRows(db, { start, end, unit: q.interval, groupBy: q.groupBy, scope, minorUnits: nonDecimalMinorUnitsJson() });
 
       for (const row of rows) {
         const n = Number(row.n);

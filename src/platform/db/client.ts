@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '../logger.js';
 
@@ -102,7 +101,9 @@ export function connectPostgres(o: PostgresOptions): Database {
  */
 /** `image`: a data directory dumped by PGlite's dumpDataDir, to start from instead of an empty cluster (tests). */
 export async function openPglite(dataDir: string | undefined, o: { image?: Blob } = {}): Promise<Database> {
+  // loaded here, not at the top: a server on PostgreSQL (and every test process) never needs the WASM driver
   const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
   const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
   let path: string | undefined;

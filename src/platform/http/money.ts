@@ -16,6 +16,20 @@ export function minorUnits(currency: string): number {
   return digits;
 }
 
+let nonDecimalMinorUnits: string | undefined;
+
+/**
+ * The currencies whose minor units are not 2, as a JSON object ({"JPY":0,"KWD":3,…}) for rounding in
+ * SQL. Built on first use (an Intl.NumberFormat for each of ICU's ~160 currencies), not when the
+ * module loads: most processes that load the app never round money in SQL.
+ */
+export function nonDecimalMinorUnitsJson(): string {
+  nonDecimalMinorUnits ??= JSON.stringify(
+    Object.fromEntries([...KNOWN].map((c) => [c, minorUnits(c)]).filter(([, d]) => d !== 2)),
+  );
+  return nonDecimalMinorUnits;
+}
+
 export const currencyCode = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as SAR')
