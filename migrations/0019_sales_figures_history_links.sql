@@ -48,8 +48,11 @@ CREATE TRIGGER deal_stage_history_links_update AFTER UPDATE ON deal_stage_histor
 CREATE TRIGGER deal_stage_history_links_delete AFTER DELETE ON deal_stage_history
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION deal_stage_history_links();
 --> statement-breakpoint
+CREATE INDEX "activities_team_figures_idx" ON "activities" USING btree ("occurred_at","owner_id","team_id") WHERE deleted_at IS NULL;--> statement-breakpoint
 CREATE INDEX "deal_stage_history_left_idx" ON "deal_stage_history" USING btree ("changed_at","deal_id","from_stage_id","previous_changed_at") WHERE from_stage_id IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "deals_closed_figures_idx" ON "deals" USING btree ("closed_at","status","created_at","amount","currency","owner_id","team_id","pipeline_id") WHERE deleted_at IS NULL AND closed_at IS NOT NULL;--> statement-breakpoint
-CREATE INDEX "deals_open_currency_idx" ON "deals" USING btree ("currency","owner_id","team_id") WHERE deleted_at IS NULL AND status = 'open';--> statement-breakpoint
+CREATE INDEX "deals_open_figures_idx" ON "deals" USING btree ("currency","stage_id","owner_id","team_id") WHERE deleted_at IS NULL AND status = 'open';--> statement-breakpoint
+CREATE INDEX "deals_deleted_idx" ON "deals" USING btree ("id") WHERE deleted_at IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "deals_created_figures_idx" ON "deals" USING btree ("created_at","id","amount","currency","owner_id","team_id") WHERE deleted_at IS NULL;--> statement-breakpoint
-CREATE INDEX "deals_forecast_idx" ON "deals" USING btree ("expected_close_date","id","created_at","closed_at","status","amount","currency","owner_id","team_id") WHERE deleted_at IS NULL AND amount IS NOT NULL AND currency IS NOT NULL;
+CREATE INDEX "deals_forecast_idx" ON "deals" USING btree ("expected_close_date","id","created_at","closed_at","status","amount","currency","owner_id","team_id") WHERE deleted_at IS NULL AND amount IS NOT NULL AND currency IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "tickets_team_figures_idx" ON "tickets" USING btree ("created_at","solved_at","first_responded_at","assignee_id","team_id") WHERE deleted_at IS NULL;
