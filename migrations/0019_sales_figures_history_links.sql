@@ -1,3 +1,7 @@
+-- The backfill below rewrites every stage-history entry (~1 M at the benchmark's scale): seconds
+-- on a quiet machine, but it can pass the application's 15 s statement timeout on a loaded one.
+-- Migrations run in one transaction, so this lasts until they are all applied.
+SET LOCAL statement_timeout = '10min';--> statement-breakpoint
 ALTER TABLE "deal_stage_history" ADD COLUMN "previous_changed_at" timestamp (3) with time zone;--> statement-breakpoint
 ALTER TABLE "deal_stage_history" ADD COLUMN "next_changed_at" timestamp (3) with time zone;--> statement-breakpoint
 -- backfill of the rows already there, in one pass (before the trigger exists, so it does not rescan them)
