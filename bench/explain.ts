@@ -39,7 +39,7 @@ export async function explainAnalyze(url: string, q: Recorded): Promise<string> 
   await c.connect();
   try {
     // the settings the analytics module runs its statements with (src/modules/analytics/analytics-db.ts)
-    await c.query(`SET jit = off; SET work_mem = '64MB'`);
+    await c.query(`SET jit = off; SET work_mem = '64MB'; SET random_page_cost = 1.1`);
     const rows = (await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${q.text}`, q.values)).rows;
     return rows.map((r) => r['QUERY PLAN']).join('\n');
   } finally {

@@ -115,6 +115,9 @@ export interface FunnelRow {
 /**
  * Deals created in the range reaching each stage of each pipeline: a deal reaches a stage when its
  * history enters that stage or any later non-lost stage of the same pipeline (skipped stages count as passed).
+ * Each deal's furthest position per pipeline is folded into counts per (pipeline, furthest position,
+ * currency) before the stages are joined: a stage then sums the few groups at or past it instead of
+ * joining every deal to every stage it reached.
  */
 export async function funnel(db: Executor, o: SalesOptions & { pipelineId?: string | undefined }): Promise<FunnelRow[]> {
   const h = dealStageHistory;
@@ -124,16 +127,17 @@ export async function funnel(db: Executor, o: SalesOptions & { pipelineId?: stri
                WHERE ${deals.deletedAt} IS NULL AND ${inRange(sql`${deals.createdAt}`, o.range)} ${and(o.scope)}),
     reach AS (SELECT ${h.dealId} AS deal_id, ${s.pipelineId} AS pipeline_id, max(${s.position}) AS top
               FROM ${h} JOIN d ON d.id = ${h.dealId} JOIN ${s} ON ${s.id} = ${h.toStageId}
-              WHERE ${s.kind} <> 'lost' GROUP BY 1, 2)
+              WHERE ${s.kind} <> 'lost' GROUP BY 1, 2),
+    tops AS (SELECT r.pipeline_id, r.top, d.currency, count(*) AS n, sum(d.amount) AS amount
+             FROM reach r JOIN d ON d.id = r.deal_id GROUP BY 1, 2, 3)
     SELECT p.id AS pipeline_id, p.name AS pipeline_name, st.id AS stage_id, st.name AS stage_name, st.position, st.kind,
-           d.currency, count(d.id) AS n, sum(d.amount)::text AS amount
+           t.currency, coalesce(sum(t.n), 0) AS n, sum(t.amount)::text AS amount
     FROM ${pipelines} p
       JOIN ${s} st ON st.pipeline_id = p.id AND st.kind <> 'lost' AND st.deleted_at IS NULL
-      LEFT JOIN reach r ON r.pipeline_id = p.id AND r.top >= st.position
-      LEFT JOIN d ON d.id = r.deal_id
+      LEFT JOIN tops t ON t.pipeline_id = p.id AND t.top >= st.position
     WHERE p.deleted_at IS NULL ${o.pipelineId ? sql`AND p.id = ${o.pipelineId}` : sql``}
-    GROUP BY p.id, p.name, st.id, st.name, st.position, st.kind, d.currency
-    ORDER BY p.name, p.id, st.position, st.id, d.currency NULLS FIRST`;
+    GROUP BY p.id, p.name, st.id, st.name, st.position, st.kind, t.currency
+    ORDER BY p.name, p.id, st.position, st.id, t.currency NULLS FIRST`;
   return (await queryRows<FunnelRow>(db, query)).rows;
 }
 

@@ -46,6 +46,9 @@ export const activities = pgTable(
     // "my open tasks": owner = me AND type = task AND completed_at IS NULL, ordered by due time
     index('activities_owner_open_tasks_idx').on(t.ownerId, t.type, t.completedAt, t.dueAt),
     index('activities_team_idx').on(t.teamId),
+    // team performance counts live activities per owner or team by occurredAt: index-only (the other
+    // key columns only make it covering; drizzle-kit has no INCLUDE)
+    index('activities_team_figures_idx').on(t.occurredAt, t.ownerId, t.teamId).where(sql`deleted_at IS NULL`),
     index('activities_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
   ],
 );

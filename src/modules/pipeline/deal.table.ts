@@ -48,6 +48,20 @@ export const deals = pgTable(
     // date ranges of the sales analytics (forecast, won/lost by period)
     index('deals_close_date_idx').on(t.expectedCloseDate, t.id),
     index('deals_closed_at_idx').on(t.closedAt),
+    // Covering indexes of the sales figures (key columns past the first only make them index-only:
+    // drizzle-kit has no INCLUDE). closed-deal figures (win rate, cycle length, deal size, velocity, team performance) read only
+    // this index: every column they use is in it, so a range of closedAt is an index-only scan
+    index('deals_closed_figures_idx').on(t.closedAt, t.status, t.createdAt, t.amount, t.currency, t.ownerId, t.teamId, t.pipelineId)
+      .where(sql`deleted_at IS NULL AND closed_at IS NOT NULL`),
+    // the open-deal snapshots: velocity's per currency, stage duration's per stage
+    index('deals_open_figures_idx').on(t.currency, t.stageId, t.ownerId, t.teamId).where(sql`deleted_at IS NULL AND status = 'open'`),
+    // the few deleted deals, for figures that keep every other deal (an anti-join instead of a join)
+    index('deals_deleted_idx').on(t.id).where(sql`deleted_at IS NOT NULL`),
+    // the funnel's deals created in the range, index-only
+    index('deals_created_figures_idx').on(t.createdAt, t.id, t.amount, t.currency, t.ownerId, t.teamId).where(sql`deleted_at IS NULL`),
+    // forecast accuracy's candidates: deals with money by expected close date, index-only
+    index('deals_forecast_idx').on(t.expectedCloseDate, t.id, t.createdAt, t.closedAt, t.status, t.amount, t.currency, t.ownerId, t.teamId)
+      .where(sql`deleted_at IS NULL AND amount IS NOT NULL AND currency IS NOT NULL`),
     // keyset sorts of API.md §2; nullable keys in the (IS NULL, coalesce) form of platform/db/sort-keys.ts
     index('deals_status_sort_idx').on(t.status, t.id),
     index('deals_position_sort_idx').on(t.position, t.id),
@@ -85,8 +99,21 @@ export const dealStageHistory = pgTable(
     changedBy: uuid('changed_by'),
     /** milliseconds spent in fromStage; null on the creation entry */
     msInPreviousStage: bigint('ms_in_previous_stage', { mode: 'number' }),
+    /**
+     * changedAt of the deal's entry before / after this one in (changedAt, id) order; null on the first /
+     * the latest. Kept by the trigger deal_stage_history_links (migration 0019) in the statement that
+     * inserts, redates or deletes entries, so a stay's length and the stage at an instant are read from
+     * one row instead of a window over the deal's whole history.
+     */
+    previousChangedAt: ts('previous_changed_at'),
+    nextChangedAt: ts('next_changed_at'),
   },
-  (t) => [index('deal_stage_history_deal_idx').on(t.dealId, t.changedAt, t.id)],
+  (t) => [
+    index('deal_stage_history_deal_idx').on(t.dealId, t.changedAt, t.id),
+    // stage duration: the stays that ended in a range (entries that left a stage), index-only
+    index('deal_stage_history_left_idx').on(t.changedAt, t.dealId, t.fromStageId, t.previousChangedAt)
+      .where(sql`from_stage_id IS NOT NULL`),
+  ],
 );
 
 export type DealRow = typeof deals.$inferSelect;

@@ -56,6 +56,8 @@ export const tickets = pgTable(
   },
   (t) => [
     index('tickets_created_idx').on(t.createdAt, t.id),
+    // team performance (tickets solved, median first response per assignee or team): index-only
+    index('tickets_team_figures_idx').on(t.createdAt, t.solvedAt, t.firstRespondedAt, t.assigneeId, t.teamId).where(sql`deleted_at IS NULL`),
     index('tickets_updated_idx').on(t.updatedAt, t.id),
     index('tickets_requester_idx').on(t.requesterId, t.createdAt),
     index('tickets_assignee_idx').on(t.assigneeId, t.status),
