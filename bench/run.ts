@@ -106,7 +106,10 @@ try {
   const fixtures = await prepareFixtures(sample, service.base, adminLogin, { walk: !o.only || o.only.includes('deep') });
   const headers = { authorization: `Bearer ${fixtures.token}` };
   const scenarios: ScenarioResult[] = [];
-  for (const s of [...readScenarios(fixtures, warmupSeconds), ...writeScenarios(fixtures, runId, o)].filter((x) => selected(x.name))) {
+  // without the walk (--only without `deep`) the deep scenario is page 1 again: run each name once
+  const chosen = [...readScenarios(fixtures, warmupSeconds), ...writeScenarios(fixtures, runId, o)]
+    .filter((x, i, all) => selected(x.name) && all.findIndex((y) => y.name === x.name) === i);
+  for (const s of chosen) {
     const r = await runScenario(service.base, pid, s, { ...run, headers });
     await untilDatabaseIdle(url);
     await untilServerSettled(service.base);
