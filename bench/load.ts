@@ -20,6 +20,8 @@ export interface Scenario {
   connections?: number;
   /** a floor on the run's duration, for requests that take seconds each */
   minSeconds?: number;
+  /** reads only: seconds of the same requests first, not measured (writes would add rows) */
+  warmupSeconds?: number;
 }
 
 export interface ScenarioResult {
@@ -40,7 +42,32 @@ export async function runScenario(
 ): Promise<ScenarioResult> {
   const connections = s.connections ?? o.connections;
   const inFlight = new Map<object, RequestSpec>();
-  const { value: result, peakRssMb } = await peakRssDuring(pid, () => autocannon({
+  // A server just started runs its first seconds in V8's interpreter: without a warm-up the first
+  // scenario after a start (the baseline, GET by id) measured the JIT's progress, not the steady state.
+  const warm = s.warmupSeconds ? await drive(base, s, { ...o, seconds: s.warmupSeconds }, connections, inFlight) : undefined;
+  const { value: result, peakRssMb } = await peakRssDuring(pid, () => drive(base, s, o, connections, inFlight));
+  const statuses: Record<string, number> = {};
+  for (const [code, n] of Object.entries(result.statusCodeStats ?? {})) {
+    if (!code.startsWith('2')) statuses[code] = (n as { count: number }).count;
+  }
+  return {
+    scenario: s.name,
+    requestsPerSecond: Math.round(result.requests.average),
+    p50ms: result.latency.p50,
+    p99ms: result.latency.p99,
+    requests: result.requests.total,
+    // a failure while warming up is a failure all the same
+    errors: result.errors + result.timeouts + result.non2xx + (warm ? warm.errors + warm.timeouts + warm.non2xx : 0),
+    statuses,
+    peakRssMb,
+    connections,
+  };
+}
+
+function drive(
+  base: string, s: Scenario, o: { seconds: number; headers: Record<string, string> }, connections: number, inFlight: Map<object, RequestSpec>,
+) {
+  return autocannon({
     url: base,
     connections,
     duration: Math.max(o.seconds, s.minSeconds ?? 0),
@@ -57,20 +84,5 @@ export async function runScenario(
         if (spec && s.onResponse) s.onResponse(status, body, spec);
       },
     }],
-  }));
-  const statuses: Record<string, number> = {};
-  for (const [code, n] of Object.entries(result.statusCodeStats ?? {})) {
-    if (!code.startsWith('2')) statuses[code] = (n as { count: number }).count;
-  }
-  return {
-    scenario: s.name,
-    requestsPerSecond: Math.round(result.requests.average),
-    p50ms: result.latency.p50,
-    p99ms: result.latency.p99,
-    requests: result.requests.total,
-    errors: result.errors + result.timeouts + result.non2xx,
-    statuses,
-    peakRssMb,
-    connections,
-  };
+  });
 }

@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 //   [--database NAME]  measure an existing database seeded by `npm run seed:demo -- --seed 1` instead of
 //                      seeding a scratch one (a 1 M seed takes long; the database is kept, and grows by
 //                      the rows the write scenarios add)
+//   [--only get,graphql]  the baseline and these scenarios alone (keys: bench/scenarios.ts SCENARIO_KEYS),
+//                      no import, analytics or pgbench; printed, no results file (it would not be a whole run)
 // Environment: BENCH_DATABASE_URL, a server where the bench may create and drop a scratch database.
 
 export interface BenchOptions {
@@ -16,6 +18,8 @@ export interface BenchOptions {
   keep: boolean;
   /** an already seeded database (seed 1) on the same server: no seeding, never dropped */
   database: string | undefined;
+  /** scenario keys to run alone (SCENARIO_KEYS); undefined: everything */
+  only: string[] | undefined;
   adminUrl: string;
 }
 
@@ -30,6 +34,7 @@ export function benchOptions(argv = process.argv.slice(2)): BenchOptions {
       'import-rows': { type: 'string' },
       keep: { type: 'boolean', default: false },
       database: { type: 'string' },
+      only: { type: 'string' },
     },
   });
   const quick = values.quick ?? false;
@@ -48,6 +53,7 @@ export function benchOptions(argv = process.argv.slice(2)): BenchOptions {
     importRows: num(values['import-rows'], quick ? 500 : contacts, 'import-rows'),
     keep: values.keep ?? false,
     database: values.database,
+    only: values.only?.split(',').map((k) => k.trim()).filter(Boolean),
     adminUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   };
 }

@@ -19,10 +19,11 @@ const GRAPHQL_360 = `query($id: ID!) { contact360(id: $id) {
 const graphql = (query: string, variables: Record<string, unknown>): RequestSpec =>
   ({ method: 'POST', path: '/graphql', body: JSON.stringify({ query, variables }) });
 
-export function readScenarios(f: Fixtures): Scenario[] {
+/** `warmupSeconds`: each read first runs that long unmeasured (load.ts), so it is measured warm. */
+export function readScenarios(f: Fixtures, warmupSeconds = 0): Scenario[] {
   const id = rotate(f.contactIds);
   const name = rotate(f.names);
-  return [
+  const reads: Scenario[] = [
     { name: 'REST GET contact by id', next: () => ({ method: 'GET', path: `/v1/contacts/${id()}` }) },
     { name: 'REST list, filter + sort, page 1', next: () => ({ method: 'GET', path: f.listPath }) },
     {
@@ -35,7 +36,23 @@ export function readScenarios(f: Fixtures): Scenario[] {
     { name: 'GraphQL 360', next: () => graphql(GRAPHQL_360, { id: id() }) },
     { name: 'REST analytics kpis', next: () => ({ method: 'GET', path: '/v1/analytics/kpis' }) },
   ];
+  return reads.map((s) => ({ ...s, warmupSeconds }));
 }
+
+/** Short names for `--only` (bench/options.ts), in the order the scenarios run. */
+export const SCENARIO_KEYS: Record<string, (name: string) => boolean> = {
+  get: (n) => n === 'REST GET contact by id',
+  list: (n) => n === 'REST list, filter + sort, page 1',
+  deep: (n) => n.startsWith('REST list, filter + sort, page ') && n !== 'REST list, filter + sort, page 1',
+  q: (n) => n === 'REST q search',
+  graphql: (n) => n === 'GraphQL contact by id',
+  rest360: (n) => n === 'REST 360',
+  graphql360: (n) => n === 'GraphQL 360',
+  kpis: (n) => n === 'REST analytics kpis',
+  create: (n) => n === 'REST create contact',
+  patch: (n) => n === 'REST PATCH with If-Match',
+  batch: (n) => n === 'REST batch upsert of 1000',
+};
 
 export function writeScenarios(f: Fixtures, runId: string, o: { quick: boolean }): Scenario[] {
   let created = 0;

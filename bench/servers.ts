@@ -29,11 +29,12 @@ export async function freePort(): Promise<number> {
   await new Promise((done) => probe.close(done));
   return port;
 }
-export function startServer(name: string, script: string, port: number, env: Record<string, string>): Promise<Server> {
+/** `execArgv`: extra node flags for the server, e.g. --cpu-prof or a preload (bench/read-cpu.ts). */
+export function startServer(name: string, script: string, port: number, env: Record<string, string>, execArgv: string[] = []): Promise<Server> {
   return new Promise((resolve, reject) => {
     const child = fork(script, [], {
       env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...execArgv],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     running.add(child);

@@ -126,7 +126,7 @@ t.test('the stream reads a page only when the previous one has been sent', async
       calls.push(q.cursor);
       t.equal(q.limit, 200, 'pages of 200');
       const n = q.cursor ? Number(q.cursor) : 0;
-      return { items: (pages[n] ?? []).map((id) => ({ id, firstName: id.toUpperCase() })), cursors: [], nextCursor: n + 1 < pages.length ? String(n + 1) : null };
+      return { items: (pages[n] ?? []).map((id) => ({ id, firstName: id.toUpperCase() })), cursors: () => [], nextCursor: n + 1 < pages.length ? String(n + 1) : null };
     },
   };
   const exports = createExportService({ customFields: { listFor: async () => [] }, now: () => new Date('2030-01-02T03:04:05Z') });
@@ -146,7 +146,7 @@ t.test('the stream reads a page only when the previous one has been sent', async
   // last chunk, which clients report as incomplete), never pass for a complete file
   const failing = { ...fake, list: async (_ctx: unknown, q: { cursor?: string | undefined }) => {
     if (q.cursor) throw new Error('database gone');
-    return { items: [{ id: 'a', firstName: 'A' }], cursors: [], nextCursor: '1' };
+    return { items: [{ id: 'a', firstName: 'A' }], cursors: () => [], nextCursor: '1' };
   } } as ExportCollection;
   const broken = await exports.open(ctx, failing, { format: 'ndjson' });
   t.equal((await broken.body.next()).value, '{"id":"a","firstName":"A"}\n');

@@ -3,7 +3,7 @@ import type { SQL } from 'drizzle-orm';
 import { PgDialect, boolean, date, integer, numeric, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import {
   type CollectionSpec, type FieldSpec, type FieldType, type FilterInput, FILTER_OPS, MAX_LIMIT,
-  compileFilter, compileList, compileSort, cursorOf,
+  compileFilter, compileList, compileSort, cursorOf, toPage,
 } from '../../src/platform/http/collection.js';
 import { decodeCursor, encodeCursor } from '../../src/platform/http/cursor.js';
 import { AppError } from '../../src/platform/errors/app-error.js';
@@ -379,4 +379,19 @@ t.test('cursor: a damaged cursor is refused, never sent to SQL', async (t) => {
   }
   // a null in a nullable key is a real position (rows without a size), not damage
   t.ok(compileList(spec, { sort: 'size', cursor: encodeCursor({ s: 'size,id', v: [null, U1] }) }).where);
+});
+
+t.test('toPage: the next cursor from the last row; every row\'s cursor only when asked for, then kept', async (t) => {
+  const list = compileList(spec, { sort: 'nickname', limit: 2 });
+  const rows = [{ nickname: 'a', id: U1 }, { nickname: 'b', id: U1 }, { nickname: 'c', id: U1 }];
+  let read = 0;
+  const sortRow = (r: (typeof rows)[number]) => { read++; return { ...r }; };
+  const page = toPage(list, rows, sortRow, (r) => r.nickname);
+  t.same(page.items, ['a', 'b'], 'the extra row is cut');
+  t.equal(page.nextCursor, cursorOf(list.keys, rows[1]!), 'the next page starts after the last item');
+  t.equal(read, 1, 'a REST page reads one row\'s sort values');
+  t.same(page.cursors(), [cursorOf(list.keys, rows[0]!), cursorOf(list.keys, rows[1]!)]);
+  t.equal(page.cursors(), page.cursors(), 'made once');
+  t.equal(read, 3);
+  t.equal(toPage(list, rows.slice(0, 2), sortRow, (r) => r).nextCursor, null, 'no more rows: no next cursor');
 });

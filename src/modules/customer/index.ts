@@ -7,6 +7,7 @@ import { createCompanyService } from './company.service.js';
 import { companyRoutes } from './company.routes.js';
 import { companyResolvers, companyLoaders } from './company.resolvers.js';
 import { createContactService } from './contact.service.js';
+import { contactWithCompanyReader } from './contact-company-read.js';
 import { contactRoutes } from './contact.routes.js';
 import { contactLoaders, contactResolvers } from './contact.resolvers.js';
 import { createCustomFieldService } from './custom-field.service.js';
@@ -107,7 +108,7 @@ export function customerModule({ config, db, users }: { config: Config; db: Exec
   const graphql: GraphqlModule[] = [
     { resolvers: companyResolvers(companies), loaders: companyLoaders(companies) },
     { resolvers: customFieldResolvers(customFields) },
-    { resolvers: contactResolvers(contacts), loaders: contactLoaders(contacts, companies) },
+    { resolvers: contactResolvers(contacts, contactWithCompanyReader(db)), loaders: contactLoaders(contacts, companies) },
     { resolvers: activityResolvers(activities), loaders: activityLoaders(activities) },
     { resolvers: timelineResolvers(timeline) },
   ];

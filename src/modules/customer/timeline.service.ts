@@ -152,7 +152,7 @@ export function createTimelineService(deps: TimelineServiceDeps) {
     const pageRows = rows.slice(0, limit);
     const cursors = pageRows.map((r) => encodeCursor({ s: CURSOR_SORT, v: [r.occurred_at, r.kind, r.id] }));
     const itemOf = (r: repo.TimelineRow) => sources.find((src) => src.kinds.includes(r.kind))?.toItem(r) ?? toItem(r);
-    return { items: pageRows.map(itemOf), cursors, nextCursor: rows.length > limit ? (cursors.at(-1) ?? null) : null };
+    return { items: pageRows.map(itemOf), cursors: () => cursors, nextCursor: rows.length > limit ? (cursors.at(-1) ?? null) : null };
   }
 
   return {

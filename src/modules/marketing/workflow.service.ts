@@ -149,7 +149,7 @@ export function createWorkflowService(deps: WorkflowServiceDeps) {
       const rows = await repo.listRuns(db, row.id, limit, after);
       const page = rows.slice(0, limit);
       const cursors = page.map((r) => encodeCursor({ s: 'runs', v: [r.createdAt.toISOString(), r.id] }));
-      return { items: page.map(toWorkflowRunDto), cursors, nextCursor: rows.length > limit ? (cursors.at(-1) ?? null) : null };
+      return { items: page.map(toWorkflowRunDto), cursors: () => cursors, nextCursor: rows.length > limit ? (cursors.at(-1) ?? null) : null };
     },
 
     async update(ctx: RequestContext, id: string, raw: unknown, expectedVersion?: number): Promise<WorkflowDto> {

@@ -69,8 +69,9 @@ export function listParamsFromGraphql(a: GraphqlListArgs): ParsedListQuery {
 }
 
 export function toConnection<T>(page: Page<T>) {
+  const cursors = page.cursors();
   return {
-    edges: page.items.map((node, i) => ({ node, cursor: page.cursors[i] })),
-    pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.cursors.at(-1) ?? null },
+    edges: page.items.map((node, i) => ({ node, cursor: cursors[i] })),
+    pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: cursors.at(-1) ?? null },
   };
 }

@@ -346,18 +346,23 @@ export function cursorOf(keys: SortKey[], row: CursorRow): string {
 
 export interface Page<T> {
   items: T[];
-  /** one cursor per item (GraphQL edges) */
-  cursors: string[];
+  /** one cursor per item (GraphQL edges), made on first call: REST answers with nextCursor alone */
+  cursors: () => string[];
   nextCursor: string | null;
 }
 
-/** Cuts the extra row fetched by compileList and makes the cursors. `sortRow` reads a row's sort values. */
+/**
+ * Cuts the extra row fetched by compileList and makes the next page's cursor. `sortRow` reads a row's
+ * sort values. Every item's cursor (a copy of the row and a base64 JSON each) is made only when asked
+ * for: GraphQL's edges need them, a REST page needs only the last one, and only when there is more.
+ */
 export function toPage<R, T>(list: CompiledList, rows: R[], sortRow: (r: R) => CursorRow, map: (r: R) => T): Page<T> {
   const pageRows = rows.slice(0, list.limit);
-  const cursors = pageRows.map((r) => cursorOf(list.keys, sortRow(r)));
+  let cursors: string[] | undefined;
+  const last = pageRows.at(-1);
   return {
     items: pageRows.map(map),
-    cursors,
-    nextCursor: rows.length > list.limit ? (cursors.at(-1) ?? null) : null,
+    cursors: () => (cursors ??= pageRows.map((r) => cursorOf(list.keys, sortRow(r)))),
+    nextCursor: rows.length > list.limit && last !== undefined ? cursorOf(list.keys, sortRow(last)) : null,
   };
 }

@@ -24,8 +24,44 @@ function relax(node: unknown): unknown {
   return out;
 }
 
+/**
+ * `X | null` comes out of zod as `anyOf: [X, {type: 'null'}]`, and fast-json-stringify picks an anyOf
+ * branch by *validating* the value against each option with ajv: a uuid regexp or a date-time parse
+ * per nullable field, a whole ajv pass over an address or an embedded company — 10 such fields per
+ * contact, 500 per list page, the largest part of a page's serialisation. When X has one `type` (after
+ * following a `$ref` into `definitions`), the same output comes from `type: [X's type, 'null']`,
+ * which fast-json-stringify tells apart with `=== null`. Other unions keep their anyOf.
+ */
+function nullableAsTypeList(node: unknown, definitions: Json): unknown {
+  if (Array.isArray(node)) return node.map((n) => nullableAsTypeList(n, definitions));
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node as Json)) {
+    out[k] = k === 'properties' && v && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v as Json).map(([name, sub]) => [name, nullableAsTypeList(sub, definitions)]))
+      : nullableAsTypeList(v, definitions);
+  }
+  const options = out.anyOf;
+  if (!Array.isArray(options) || options.length !== 2) return out;
+  const nullAt = options.findIndex((o) => (o as Json).type === 'null' && Object.keys(o as Json).length === 1);
+  if (nullAt < 0) return out;
+  let other = options[1 - nullAt] as Json;
+  const ref = typeof other.$ref === 'string' ? /^#\/definitions\/(.+)$/.exec(other.$ref)?.[1] : undefined;
+  if (ref !== undefined) {
+    const target = definitions[ref] as Json | undefined;
+    if (!target || Object.keys(other).length !== 1) return out;
+    other = target;
+  }
+  if (typeof other.type !== 'string' || other.type === 'null' || 'anyOf' in other || 'oneOf' in other || 'allOf' in other || '$ref' in other) return out;
+  const { anyOf: _anyOf, ...siblings } = out;
+  return { ...other, ...siblings, type: [other.type, 'null'] };
+}
+
 export function toSerializableJsonSchema(schema: z.ZodType): Json {
-  return relax(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any', target: 'draft-7' })) as Json;
+  const relaxed = relax(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any', target: 'draft-7' })) as Json;
+  // twice: the second pass rewrites the nullable fields inside the definitions the first one inlined
+  const once = nullableAsTypeList(relaxed, (relaxed.definitions ?? {}) as Json) as Json;
+  return nullableAsTypeList(once, (once.definitions ?? {}) as Json) as Json;
 }
 
 // Fastify asks for a serializer per route and status code: ~800 requests for ~80 distinct schemas
