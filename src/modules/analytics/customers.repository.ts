@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { queryRows } from '../../platform/db/execute.js';
+import { customerCurrencySummaries as perCurrency, customerOrderSummaries as summaries } from '../customer/customer-summary.table.js';
 import { orders } from '../customer/order.table.js';
 import type { FigureQuery } from './figure-query.js';
 import { type Interval, MAX_BUCKETS, type Range, STEP, bucketOf, inRange, roundMoney, tsOrNull } from './params.js';
@@ -8,6 +9,12 @@ import { type Interval, MAX_BUCKETS, type Range, STEP, bucketOf, inRange, roundM
 // The customer figures' statements (docs/metrics.md "Customers"). A customer is a contact with at
 // least one counted order: live, status paid or fulfilled. Every customer figure reads all customers
 // (customers are "r all" for every role that may read these figures).
+//
+// Two sources, both exact: the customer summaries (customer-summary.table.ts, kept by the database
+// in every order write's transaction) give each customer's first and latest counted order, count and
+// sums; they serve the first-order figures for any range and the all-time figures. A figure over a
+// range (or in time-zone buckets) reads the counted orders themselves through
+// orders_counted_placed_idx, an index-only range scan.
 
 export const COUNTED = sql`${orders.deletedAt} IS NULL AND ${orders.status} IN ('paid', 'fulfilled')`;
 
@@ -17,9 +24,19 @@ export interface CustomerOptions {
   timeZone: string;
 }
 
+const allTime = (r: Range) => !r.from && !r.to;
+
 const series = (o: CustomerOptions) => (o.interval ? { interval: o.interval, timeZone: o.timeZone, range: o.range } : undefined);
 
 export function orderValueQuery(o: CustomerOptions): FigureQuery {
+  if (allTime(o.range) && !o.interval) {
+    // sum/count is what avg() computes (numeric_div of the exact sum by the count)
+    return {
+      base: sql`SELECT ${perCurrency.orders} AS orders, ${perCurrency.revenue} AS revenue, ${perCurrency.currency} AS currency FROM ${perCurrency}`,
+      select: sql`sum(b.orders) AS n, sum(b.revenue)::text AS revenue, ${roundMoney(sql`sum(b.revenue) / sum(b.orders)`, sql`b.currency`)}::text AS average`,
+      perCurrency: true,
+    };
+  }
   return {
     base: sql`SELECT ${orders.total} AS amount, ${orders.currency} AS currency
         ${o.interval ? sql`, ${bucketOf(sql`${orders.placedAt}`, o.interval, o.timeZone)} AS bucket` : sql``}
@@ -30,19 +47,10 @@ export function orderValueQuery(o: CustomerOptions): FigureQuery {
   };
 }
 
-/**
- * Customers whose first counted order is in the range, with its time: the first order in the range,
- * kept when the customer has no counted order before the range (an index probe per customer on
- * orders_contact_placed_idx rather than the first order of every customer).
- */
+/** Customers whose first counted order ever is in the range, with its time (customer_order_summaries_first_idx). */
 export function firstOrders(range: Range): SQL {
-  const before = range.from
-    ? sql`WHERE NOT EXISTS (SELECT 1 FROM ${orders} AS p WHERE p.contact_id = f.contact_id AND p.deleted_at IS NULL
-          AND p.status IN ('paid', 'fulfilled') AND p.placed_at < ${range.from.toISOString()}::timestamptz)`
-    : sql``;
-  return sql`SELECT f.contact_id, f.first_at FROM (
-      SELECT ${orders.contactId} AS contact_id, min(${orders.placedAt}) AS first_at FROM ${orders}
-      WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, range)} GROUP BY 1) f ${before}`;
+  return sql`SELECT ${summaries.contactId} AS contact_id, ${summaries.firstAt} AS first_at, ${summaries.orders} AS orders
+    FROM ${summaries} WHERE ${inRange(sql`${summaries.firstAt}`, range)}`;
 }
 
 export function newCustomersQuery(o: CustomerOptions): FigureQuery {
@@ -55,7 +63,9 @@ export function newCustomersQuery(o: CustomerOptions): FigureQuery {
 }
 
 export async function repeatPurchase(db: Executor, o: CustomerOptions): Promise<{ customers: string | number; repeat: string | number }> {
-  const query = sql`
+  const query = allTime(o.range)
+    ? sql`SELECT count(*) AS customers, count(*) FILTER (WHERE ${summaries.orders} >= 2) AS repeat FROM ${summaries}`
+    : sql`
     WITH c AS (SELECT ${orders.contactId}, count(*) AS n FROM ${orders}
                WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)} GROUP BY 1)
     SELECT count(*) AS customers, count(*) FILTER (WHERE n >= 2) AS repeat FROM c`;
@@ -73,14 +83,22 @@ export interface RetentionRow {
 export async function retention(db: Executor, o: CustomerOptions): Promise<RetentionRow[]> {
   const tz = o.timeZone;
   const monthsBetween = (a: SQL, b: SQL) => sql`((extract(year FROM ${b})::int - extract(year FROM ${a})::int) * 12 + extract(month FROM ${b})::int - extract(month FROM ${a})::int)`;
+  // Every member ordered in its cohort month (month 0 = the cohort's size); later months come only from
+  // members with two or more counted orders, whose orders (all at or after their first) are read from
+  // the index. The latest month is that of the latest counted order: with a cohort in the range it is
+  // at or after `from`.
   const query = sql`
-    WITH o AS (SELECT DISTINCT ${orders.contactId} AS contact_id, date_trunc('month', ${orders.placedAt} AT TIME ZONE ${tz}) AS m
-               FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, { from: o.range.from })}),
-    c AS (SELECT contact_id, date_trunc('month', first_at AT TIME ZONE ${tz}) AS cohort FROM (${firstOrders(o.range)}) f)
-    SELECT to_char(c.cohort, 'YYYY-MM') AS cohort, ${monthsBetween(sql`c.cohort`, sql`o.m`)} AS n, count(*) AS customers,
-           (SELECT to_char(max(m), 'YYYY-MM') FROM o) AS last
-    FROM c JOIN o ON o.contact_id = c.contact_id
-    GROUP BY c.cohort, o.m ORDER BY 1, 2`;
+    WITH c AS (SELECT contact_id, orders, date_trunc('month', first_at AT TIME ZONE ${tz}) AS cohort FROM (${firstOrders(o.range)}) f),
+    o AS (SELECT DISTINCT ${orders.contactId} AS contact_id, date_trunc('month', ${orders.placedAt} AT TIME ZONE ${tz}) AS m
+          FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, { from: o.range.from })}
+            AND ${orders.contactId} IN (SELECT contact_id FROM c WHERE orders >= 2)),
+    l AS (SELECT to_char(date_trunc('month', max(${orders.placedAt}) AT TIME ZONE ${tz}), 'YYYY-MM') AS last FROM ${orders} WHERE ${COUNTED})
+    SELECT x.cohort, x.n, x.customers, l.last FROM (
+      SELECT to_char(cohort, 'YYYY-MM') AS cohort, 0 AS n, count(*) AS customers FROM c GROUP BY c.cohort
+      UNION ALL
+      SELECT to_char(c.cohort, 'YYYY-MM'), ${monthsBetween(sql`c.cohort`, sql`o.m`)}, count(*)
+      FROM c JOIN o ON o.contact_id = c.contact_id AND o.m > c.cohort GROUP BY c.cohort, o.m) x, l
+    ORDER BY 1, 2`;
   return (await queryRows<RetentionRow>(db, query)).rows;
 }
 
@@ -139,11 +157,18 @@ export interface LifetimeRow {
 /** Per currency over the range: customers, orders, revenue, AOV, historical and predicted value per customer. */
 export async function lifetimeValue(db: Executor, o: CustomerOptions & { lifespanYears: number }): Promise<LifetimeRow[]> {
   const years = sql`(s.days / 365.25)`;
-  const query = sql`
-    WITH o AS (SELECT ${orders.contactId} AS contact_id, ${orders.currency} AS currency, ${orders.total} AS total, ${orders.placedAt} AS placed_at
+  // all time: per currency, the customers' summaries add up to the same counts and exact sums, and the
+  // window starts at the first counted order of all
+  const perCurrencyOf = allTime(o.range)
+    ? sql`s AS (SELECT (extract(epoch FROM now() - (SELECT min(${summaries.firstAt}) FROM ${summaries})) / 86400.0)::numeric AS days),
+    c AS (SELECT ${perCurrency.currency} AS currency, count(*) AS customers, sum(${perCurrency.orders}) AS orders,
+                 sum(${perCurrency.revenue}) AS revenue FROM ${perCurrency} GROUP BY 1)`
+    : sql`o AS (SELECT ${orders.contactId} AS contact_id, ${orders.currency} AS currency, ${orders.total} AS total, ${orders.placedAt} AS placed_at
                FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)}),
     s AS (SELECT (extract(epoch FROM coalesce(${tsOrNull(o.range.to)}, now()) - coalesce(${tsOrNull(o.range.from)}, (SELECT min(placed_at) FROM o))) / 86400.0)::numeric AS days),
-    c AS (SELECT currency, count(DISTINCT contact_id) AS customers, count(*) AS orders, sum(total) AS revenue FROM o GROUP BY 1)
+    c AS (SELECT currency, count(DISTINCT contact_id) AS customers, count(*) AS orders, sum(total) AS revenue FROM o GROUP BY 1)`;
+  const query = sql`
+    WITH ${perCurrencyOf}
     SELECT c.currency, c.customers, c.orders, c.revenue::text AS revenue,
            ${roundMoney(sql`c.revenue / c.orders`, sql`c.currency`)}::text AS average,
            ${roundMoney(sql`c.revenue / c.customers`, sql`c.currency`)}::text AS historical,
@@ -169,12 +194,18 @@ export interface RfmRow {
 export async function rfm(db: Executor, o: CustomerOptions & { currency?: string | undefined }): Promise<RfmRow[]> {
   const score = (col: string) =>
     sql`((5 * count(*) OVER (PARTITION BY currency ORDER BY ${sql.raw(col)})) + count(*) OVER (PARTITION BY currency) - 1) / count(*) OVER (PARTITION BY currency)`;
+  // per customer and currency: latest order, count, sum; all time they are the currency summaries
+  const customerValues = allTime(o.range)
+    ? sql`SELECT ${perCurrency.contactId} AS contact_id, ${perCurrency.currency} AS currency, ${perCurrency.lastAt} AS last_at,
+                 ${perCurrency.orders} AS f, ${perCurrency.revenue} AS m
+          FROM ${perCurrency} ${o.currency ? sql`WHERE ${perCurrency.currency} = ${o.currency}` : sql``}`
+    : sql`SELECT ${orders.contactId} AS contact_id, ${orders.currency} AS currency, max(${orders.placedAt}) AS last_at,
+                 count(*) AS f, sum(${orders.total}) AS m
+          FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)}
+            ${o.currency ? sql`AND ${orders.currency} = ${o.currency}` : sql``}
+          GROUP BY 1, 2`;
   const query = sql`
-    WITH c AS (SELECT ${orders.contactId} AS contact_id, ${orders.currency} AS currency, max(${orders.placedAt}) AS last_at,
-                      count(*) AS f, sum(${orders.total}) AS m
-               FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)}
-                 ${o.currency ? sql`AND ${orders.currency} = ${o.currency}` : sql``}
-               GROUP BY 1, 2),
+    WITH c AS (${customerValues}),
     s AS (SELECT currency, ${score('last_at')} AS r, ${score('f')} AS f, ${score('m')} AS m FROM c)
     SELECT currency,
            CASE WHEN r >= 4 AND f >= 4 AND m >= 4 THEN 'champions'
