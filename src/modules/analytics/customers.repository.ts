@@ -49,9 +49,12 @@ export function orderValueQuery(o: CustomerOptions): FigureQuery {
 
 /** Customers whose first counted order ever is in the range, with its time (customer_order_summaries_first_idx). */
 export function firstOrders(range: Range): SQL {
-  return sql`SELECT ${summaries.contactId} AS contact_id, ${summaries.firstAt} AS first_at, ${summaries.orders} AS orders
+  return sql`SELECT ${summaries.contactId} AS contact_id, ${summaries.firstAt} AS first_at
     FROM ${summaries} WHERE ${inRange(sql`${summaries.firstAt}`, range)}`;
 }
+const firstOrdersAndLast = (range: Range): SQL =>
+  sql`SELECT ${summaries.contactId} AS contact_id, ${summaries.firstAt} AS first_at, ${summaries.lastAt} AS last_at, ${summaries.orders} AS orders
+    FROM ${summaries} WHERE ${inRange(sql`${summaries.firstAt}`, range)}`;
 
 export function newCustomersQuery(o: CustomerOptions): FigureQuery {
   return {
@@ -83,22 +86,31 @@ export interface RetentionRow {
 export async function retention(db: Executor, o: CustomerOptions): Promise<RetentionRow[]> {
   const tz = o.timeZone;
   const monthsBetween = (a: SQL, b: SQL) => sql`((extract(year FROM ${b})::int - extract(year FROM ${a})::int) * 12 + extract(month FROM ${b})::int - extract(month FROM ${a})::int)`;
-  // Every member ordered in its cohort month (month 0 = the cohort's size); later months come only from
-  // members with two or more counted orders, whose orders (all at or after their first) are read from
-  // the index. The latest month is that of the latest counted order: with a cohort in the range it is
-  // at or after `from`.
+  // Read from the summaries: every member ordered in its cohort month (month 0 = the cohort's size),
+  // and a member with two or more orders in the month of its latest one. Only the orders strictly
+  // between a member's first and latest can add other months: those of members with three or more
+  // orders and a month between the two, read per member from orders_counted_contact_idx
+  // (index-only). A member's orders are all at or after its first, so `from` bounds the cohorts
+  // alone. The latest month of the figure is that of the latest counted order of all (at or after
+  // `from` whenever a cohort exists).
+  const month = (col: SQL) => sql`date_trunc('month', ${col} AT TIME ZONE ${tz})`;
+  const members = sql`SELECT contact_id, orders, first_at, last_at, ${month(sql`first_at`)} AS cohort, ${month(sql`last_at`)} AS last_m
+    FROM (${firstOrdersAndLast(o.range)}) f`;
   const query = sql`
-    WITH c AS (SELECT contact_id, orders, date_trunc('month', first_at AT TIME ZONE ${tz}) AS cohort FROM (${firstOrders(o.range)}) f),
-    o AS (SELECT DISTINCT ${orders.contactId} AS contact_id, date_trunc('month', ${orders.placedAt} AT TIME ZONE ${tz}) AS m
-          FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, { from: o.range.from })}
-            AND ${orders.contactId} IN (SELECT contact_id FROM c WHERE orders >= 2)),
-    l AS (SELECT to_char(date_trunc('month', max(${orders.placedAt}) AT TIME ZONE ${tz}), 'YYYY-MM') AS last FROM ${orders} WHERE ${COUNTED})
-    SELECT x.cohort, x.n, x.customers, l.last FROM (
-      SELECT to_char(cohort, 'YYYY-MM') AS cohort, 0 AS n, count(*) AS customers FROM c GROUP BY c.cohort
+    WITH c AS NOT MATERIALIZED (${members}),
+    l AS (SELECT to_char(${month(sql`max(${orders.placedAt})`)}, 'YYYY-MM') AS last FROM ${orders} WHERE ${COUNTED}),
+    x AS (
+      SELECT cohort, cohort AS m, count(*) AS customers FROM c GROUP BY cohort
       UNION ALL
-      SELECT to_char(c.cohort, 'YYYY-MM'), ${monthsBetween(sql`c.cohort`, sql`o.m`)}, count(*)
-      FROM c JOIN o ON o.contact_id = c.contact_id AND o.m > c.cohort GROUP BY c.cohort, o.m) x, l
-    ORDER BY 1, 2`;
+      SELECT cohort, last_m, count(*) FROM c WHERE orders >= 2 AND last_m > cohort GROUP BY cohort, last_m
+      UNION ALL
+      SELECT c.cohort, p.m, count(*) FROM c CROSS JOIN LATERAL (
+        SELECT DISTINCT ${month(sql`placed_at`)} AS m FROM ${orders}
+        WHERE ${orders.contactId} = c.contact_id AND ${COUNTED} AND ${orders.placedAt} > c.first_at AND ${orders.placedAt} < c.last_at) p
+      WHERE c.orders >= 3 AND c.last_m > c.cohort + interval '1 month' AND p.m > c.cohort AND p.m < c.last_m
+      GROUP BY c.cohort, p.m)
+    SELECT to_char(x.cohort, 'YYYY-MM') AS cohort, ${monthsBetween(sql`x.cohort`, sql`x.m`)} AS n, sum(x.customers)::int AS customers, l.last
+    FROM x, l GROUP BY x.cohort, x.m, l.last ORDER BY 1, 2`;
   return (await queryRows<RetentionRow>(db, query)).rows;
 }
 
@@ -192,30 +204,46 @@ export interface RfmRow {
  * of customers of the currency whose value is at most theirs (ties score alike), then the segment rules.
  */
 export async function rfm(db: Executor, o: CustomerOptions & { currency?: string | undefined }): Promise<RfmRow[]> {
-  const score = (col: string) =>
-    sql`((5 * count(*) OVER (PARTITION BY currency ORDER BY ${sql.raw(col)})) + count(*) OVER (PARTITION BY currency) - 1) / count(*) OVER (PARTITION BY currency)`;
+  // ceil(5k/N) is at least j exactly when k ≥ q + 1, q = floor((j − 1)N / 5), i.e. when the value is at
+  // least the (q + 1)-th smallest of the currency (ties included): four thresholds per measure, read
+  // by one sort of the values (percentile_disc at (q + 0.5) / N is the (q + 1)-th value, whatever the
+  // float rounding), then a comparison per customer instead of three window sorts of whole rows.
+  const score = (col: string) => sql.raw(`1 + ${[1, 2, 3, 4].map((j) => `(c.${col} >= t.${col}${j})::int`).join(' + ')}`);
+  const thresholds = (col: string) => sql.raw([1, 2, 3, 4].map((j) => `${col}[${j}] AS ${col}${j}`).join(', '));
   // per customer and currency: latest order, count, sum; all time they are the currency summaries
+  // (read three times rather than stored once). Currencies compare bytewise (COLLATE "C"): grouping
+  // by them then costs a memcmp, not a locale comparison; codes are ASCII capitals, same order.
   const customerValues = allTime(o.range)
-    ? sql`SELECT ${perCurrency.contactId} AS contact_id, ${perCurrency.currency} AS currency, ${perCurrency.lastAt} AS last_at,
+    ? sql`SELECT ${perCurrency.contactId} AS contact_id, ${perCurrency.currency} COLLATE "C" AS currency, ${perCurrency.lastAt} AS last_at,
                  ${perCurrency.orders} AS f, ${perCurrency.revenue} AS m
           FROM ${perCurrency} ${o.currency ? sql`WHERE ${perCurrency.currency} = ${o.currency}` : sql``}`
-    : sql`SELECT ${orders.contactId} AS contact_id, ${orders.currency} AS currency, max(${orders.placedAt}) AS last_at,
+    : sql`SELECT ${orders.contactId} AS contact_id, ${orders.currency} COLLATE "C" AS currency, max(${orders.placedAt}) AS last_at,
                  count(*) AS f, sum(${orders.total}) AS m
           FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)}
             ${o.currency ? sql`AND ${orders.currency} = ${o.currency}` : sql``}
           GROUP BY 1, 2`;
   const query = sql`
-    WITH c AS (${customerValues}),
-    s AS (SELECT currency, ${score('last_at')} AS r, ${score('f')} AS f, ${score('m')} AS m FROM c)
-    SELECT currency,
-           CASE WHEN r >= 4 AND f >= 4 AND m >= 4 THEN 'champions'
-                WHEN r >= 3 AND f >= 3 THEN 'loyal'
-                WHEN r >= 4 THEN 'new_customers'
-                WHEN r = 3 THEN 'potential_loyalists'
-                WHEN f >= 3 THEN 'at_risk'
-                WHEN r = 2 THEN 'hibernating'
-                ELSE 'lost' END AS segment,
-           count(*) AS n
-    FROM s GROUP BY 1, 2 ORDER BY 1, 2`;
+    WITH c AS ${allTime(o.range) ? sql`NOT MATERIALIZED` : sql`MATERIALIZED`} (${customerValues}),
+    p AS (SELECT currency, ARRAY[((n / 5) + 0.5) / n, (((2 * n) / 5) + 0.5) / n, (((3 * n) / 5) + 0.5) / n, (((4 * n) / 5) + 0.5) / n]::float8[] AS q
+          FROM (SELECT currency, count(*) AS n FROM c GROUP BY 1) n),
+    t AS (SELECT p.currency, x.* FROM p CROSS JOIN LATERAL (
+            SELECT percentile_disc(p.q) WITHIN GROUP (ORDER BY c.last_at) AS last_at, percentile_disc(p.q) WITHIN GROUP (ORDER BY c.f) AS f,
+                   percentile_disc(p.q) WITHIN GROUP (ORDER BY c.m) AS m
+            FROM c WHERE c.currency = p.currency) x),
+    u AS MATERIALIZED (SELECT currency, ${thresholds('last_at')}, ${thresholds('f')}, ${thresholds('m')} FROM t),
+    s AS (SELECT c.currency, ${score('last_at')} AS r, ${score('f')} AS f, ${score('m')} AS m FROM c JOIN u t ON t.currency = c.currency)
+    SELECT k.currency, g.segment, g.n FROM (
+      SELECT currency,
+             count(*) FILTER (WHERE r >= 4 AND f >= 4 AND m >= 4) AS champions,
+             count(*) FILTER (WHERE NOT (r >= 4 AND f >= 4 AND m >= 4) AND r >= 3 AND f >= 3) AS loyal,
+             count(*) FILTER (WHERE r >= 4 AND f < 3) AS new_customers,
+             count(*) FILTER (WHERE r = 3 AND f < 3) AS potential_loyalists,
+             count(*) FILTER (WHERE r <= 2 AND f >= 3) AS at_risk,
+             count(*) FILTER (WHERE r = 2 AND f < 3) AS hibernating,
+             count(*) FILTER (WHERE r = 1 AND f < 3) AS lost
+      FROM s GROUP BY currency) k
+    CROSS JOIN LATERAL (VALUES ('champions', k.champions), ('loyal', k.loyal), ('new_customers', k.new_customers),
+      ('potential_loyalists', k.potential_loyalists), ('at_risk', k.at_risk), ('hibernating', k.hibernating), ('lost', k.lost)) g(segment, n)
+    WHERE g.n > 0 ORDER BY 1, 2`;
   return (await queryRows<RfmRow>(db, query)).rows;
 }
