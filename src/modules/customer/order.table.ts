@@ -29,8 +29,9 @@ export const orders = pgTable(
     // column those figures read, so a range is an index-only scan instead of a visit to each order
     index('orders_counted_placed_idx').on(t.placedAt, t.contactId, t.currency, t.total)
       .where(sql`${t.deletedAt} IS NULL AND ${t.status} IN ('paid', 'fulfilled')`),
-    // retention: the counted orders of a customer between two instants, index-only
-    index('orders_counted_contact_idx').on(t.contactId, t.placedAt)
+    // the customer summaries' recount of a contact (trigger of migration 0019) and retention's orders
+    // of a customer between two instants, both index-only
+    index('orders_counted_contact_idx').on(t.contactId, t.placedAt, t.currency, t.total)
       .where(sql`${t.deletedAt} IS NULL AND ${t.status} IN ('paid', 'fulfilled')`),
     index('orders_created_idx').on(t.createdAt, t.id),
     index('orders_updated_idx').on(t.updatedAt, t.id),
