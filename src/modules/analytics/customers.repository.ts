@@ -231,19 +231,14 @@ export async function rfm(db: Executor, o: CustomerOptions & { currency?: string
                    percentile_disc(p.q) WITHIN GROUP (ORDER BY c.m) AS m
             FROM c WHERE c.currency = p.currency) x),
     u AS MATERIALIZED (SELECT currency, ${thresholds('last_at')}, ${thresholds('f')}, ${thresholds('m')} FROM t),
-    s AS (SELECT c.currency, ${score('last_at')} AS r, ${score('f')} AS f, ${score('m')} AS m FROM c JOIN u t ON t.currency = c.currency)
-    SELECT k.currency, g.segment, g.n FROM (
-      SELECT currency,
-             count(*) FILTER (WHERE r >= 4 AND f >= 4 AND m >= 4) AS champions,
-             count(*) FILTER (WHERE NOT (r >= 4 AND f >= 4 AND m >= 4) AND r >= 3 AND f >= 3) AS loyal,
-             count(*) FILTER (WHERE r >= 4 AND f < 3) AS new_customers,
-             count(*) FILTER (WHERE r = 3 AND f < 3) AS potential_loyalists,
-             count(*) FILTER (WHERE r <= 2 AND f >= 3) AS at_risk,
-             count(*) FILTER (WHERE r = 2 AND f < 3) AS hibernating,
-             count(*) FILTER (WHERE r = 1 AND f < 3) AS lost
-      FROM s GROUP BY currency) k
-    CROSS JOIN LATERAL (VALUES ('champions', k.champions), ('loyal', k.loyal), ('new_customers', k.new_customers),
-      ('potential_loyalists', k.potential_loyalists), ('at_risk', k.at_risk), ('hibernating', k.hibernating), ('lost', k.lost)) g(segment, n)
-    WHERE g.n > 0 ORDER BY 1, 2`;
+    s AS MATERIALIZED (SELECT c.currency, ${score('last_at')} AS r, ${score('f')} AS f, ${score('m')} AS m FROM c JOIN u t ON t.currency = c.currency),
+    -- scores computed once per customer (materialized: inlined, each rule would recompute them), the
+    -- segment as a number, counted by a hash aggregate
+    g AS (SELECT currency, CASE WHEN r >= 4 AND f >= 4 AND m >= 4 THEN 1 WHEN r >= 3 AND f >= 3 THEN 2 WHEN r >= 4 THEN 3
+                                WHEN r = 3 THEN 4 WHEN f >= 3 THEN 5 WHEN r = 2 THEN 6 ELSE 7 END AS segment FROM s)
+    SELECT currency,
+           (ARRAY['champions', 'loyal', 'new_customers', 'potential_loyalists', 'at_risk', 'hibernating', 'lost'])[segment] AS segment,
+           count(*) AS n
+    FROM g GROUP BY currency, g.segment ORDER BY 1, 2`;
   return (await queryRows<RfmRow>(db, query)).rows;
 }
