@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { queryRows } from '../../platform/db/execute.js';
+import { customerCurrencySummaries as perCurrency, customerOrderSummaries as summaries } from '../customer/customer-summary.table.js';
 import { orders } from '../customer/order.table.js';
 import type { FigureQuery } from './figure-query.js';
 import { type Interval, MAX_BUCKETS, type Range, STEP, bucketOf, inRange, roundMoney, tsOrNull } from './params.js';
@@ -8,6 +9,12 @@ import { type Interval, MAX_BUCKETS, type Range, STEP, bucketOf, inRange, roundM
 // The customer figures' statements (docs/metrics.md "Customers"). A customer is a contact with at
 // least one counted order: live, status paid or fulfilled. Every customer figure reads all customers
 // (customers are "r all" for every role that may read these figures).
+//
+// Two sources, both exact: the customer summaries (customer-summary.table.ts, kept by the database
+// in every order write's transaction) give each customer's first and latest counted order, count and
+// sums; they serve the first-order figures for any range and the all-time figures. A figure over a
+// range (or in time-zone buckets) reads the counted orders themselves through
+// orders_counted_placed_idx, an index-only range scan.
 
 export const COUNTED = sql`${orders.deletedAt} IS NULL AND ${orders.status} IN ('paid', 'fulfilled')`;
 
@@ -17,9 +24,19 @@ export interface CustomerOptions {
   timeZone: string;
 }
 
+const allTime = (r: Range) => !r.from && !r.to;
+
 const series = (o: CustomerOptions) => (o.interval ? { interval: o.interval, timeZone: o.timeZone, range: o.range } : undefined);
 
 export function orderValueQuery(o: CustomerOptions): FigureQuery {
+  if (allTime(o.range) && !o.interval) {
+    // sum/count is what avg() computes (numeric_div of the exact sum by the count)
+    return {
+      base: sql`SELECT ${perCurrency.orders} AS orders, ${perCurrency.revenue} AS revenue, ${perCurrency.currency} AS currency FROM ${perCurrency}`,
+      select: sql`sum(b.orders) AS n, sum(b.revenue)::text AS revenue, ${roundMoney(sql`sum(b.revenue) / sum(b.orders)`, sql`b.currency`)}::text AS average`,
+      perCurrency: true,
+    };
+  }
   return {
     base: sql`SELECT ${orders.total} AS amount, ${orders.currency} AS currency
         ${o.interval ? sql`, ${bucketOf(sql`${orders.placedAt}`, o.interval, o.timeZone)} AS bucket` : sql``}
@@ -30,20 +47,14 @@ export function orderValueQuery(o: CustomerOptions): FigureQuery {
   };
 }
 
-/**
- * Customers whose first counted order is in the range, with its time: the first order in the range,
- * kept when the customer has no counted order before the range (an index probe per customer on
- * orders_contact_placed_idx rather than the first order of every customer).
- */
+/** Customers whose first counted order ever is in the range, with its time (customer_order_summaries_first_idx). */
 export function firstOrders(range: Range): SQL {
-  const before = range.from
-    ? sql`WHERE NOT EXISTS (SELECT 1 FROM ${orders} AS p WHERE p.contact_id = f.contact_id AND p.deleted_at IS NULL
-          AND p.status IN ('paid', 'fulfilled') AND p.placed_at < ${range.from.toISOString()}::timestamptz)`
-    : sql``;
-  return sql`SELECT f.contact_id, f.first_at FROM (
-      SELECT ${orders.contactId} AS contact_id, min(${orders.placedAt}) AS first_at FROM ${orders}
-      WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, range)} GROUP BY 1) f ${before}`;
+  return sql`SELECT ${summaries.contactId} AS contact_id, ${summaries.firstAt} AS first_at
+    FROM ${summaries} WHERE ${inRange(sql`${summaries.firstAt}`, range)}`;
 }
+const firstOrdersAndLast = (range: Range): SQL =>
+  sql`SELECT ${summaries.contactId} AS contact_id, ${summaries.firstAt} AS first_at, ${summaries.lastAt} AS last_at, ${summaries.orders} AS orders
+    FROM ${summaries} WHERE ${inRange(sql`${summaries.firstAt}`, range)}`;
 
 export function newCustomersQuery(o: CustomerOptions): FigureQuery {
   return {
@@ -55,7 +66,9 @@ export function newCustomersQuery(o: CustomerOptions): FigureQuery {
 }
 
 export async function repeatPurchase(db: Executor, o: CustomerOptions): Promise<{ customers: string | number; repeat: string | number }> {
-  const query = sql`
+  const query = allTime(o.range)
+    ? sql`SELECT count(*) AS customers, count(*) FILTER (WHERE ${summaries.orders} >= 2) AS repeat FROM ${summaries}`
+    : sql`
     WITH c AS (SELECT ${orders.contactId}, count(*) AS n FROM ${orders}
                WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)} GROUP BY 1)
     SELECT count(*) AS customers, count(*) FILTER (WHERE n >= 2) AS repeat FROM c`;
@@ -73,14 +86,31 @@ export interface RetentionRow {
 export async function retention(db: Executor, o: CustomerOptions): Promise<RetentionRow[]> {
   const tz = o.timeZone;
   const monthsBetween = (a: SQL, b: SQL) => sql`((extract(year FROM ${b})::int - extract(year FROM ${a})::int) * 12 + extract(month FROM ${b})::int - extract(month FROM ${a})::int)`;
+  // Read from the summaries: every member ordered in its cohort month (month 0 = the cohort's size),
+  // and a member with two or more orders in the month of its latest one. Only the orders strictly
+  // between a member's first and latest can add other months: those of members with three or more
+  // orders and a month between the two, read per member from orders_counted_contact_idx
+  // (index-only). A member's orders are all at or after its first, so `from` bounds the cohorts
+  // alone. The latest month of the figure is that of the latest counted order of all (at or after
+  // `from` whenever a cohort exists).
+  const month = (col: SQL) => sql`date_trunc('month', ${col} AT TIME ZONE ${tz})`;
+  const members = sql`SELECT contact_id, orders, first_at, last_at, ${month(sql`first_at`)} AS cohort, ${month(sql`last_at`)} AS last_m
+    FROM (${firstOrdersAndLast(o.range)}) f`;
   const query = sql`
-    WITH o AS (SELECT DISTINCT ${orders.contactId} AS contact_id, date_trunc('month', ${orders.placedAt} AT TIME ZONE ${tz}) AS m
-               FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, { from: o.range.from })}),
-    c AS (SELECT contact_id, date_trunc('month', first_at AT TIME ZONE ${tz}) AS cohort FROM (${firstOrders(o.range)}) f)
-    SELECT to_char(c.cohort, 'YYYY-MM') AS cohort, ${monthsBetween(sql`c.cohort`, sql`o.m`)} AS n, count(*) AS customers,
-           (SELECT to_char(max(m), 'YYYY-MM') FROM o) AS last
-    FROM c JOIN o ON o.contact_id = c.contact_id
-    GROUP BY c.cohort, o.m ORDER BY 1, 2`;
+    WITH c AS NOT MATERIALIZED (${members}),
+    l AS (SELECT to_char(${month(sql`max(${orders.placedAt})`)}, 'YYYY-MM') AS last FROM ${orders} WHERE ${COUNTED}),
+    x AS (
+      SELECT cohort, cohort AS m, count(*) AS customers FROM c GROUP BY cohort
+      UNION ALL
+      SELECT cohort, last_m, count(*) FROM c WHERE orders >= 2 AND last_m > cohort GROUP BY cohort, last_m
+      UNION ALL
+      SELECT c.cohort, p.m, count(*) FROM c CROSS JOIN LATERAL (
+        SELECT DISTINCT ${month(sql`placed_at`)} AS m FROM ${orders}
+        WHERE ${orders.contactId} = c.contact_id AND ${COUNTED} AND ${orders.placedAt} > c.first_at AND ${orders.placedAt} < c.last_at) p
+      WHERE c.orders >= 3 AND c.last_m > c.cohort + interval '1 month' AND p.m > c.cohort AND p.m < c.last_m
+      GROUP BY c.cohort, p.m)
+    SELECT to_char(x.cohort, 'YYYY-MM') AS cohort, ${monthsBetween(sql`x.cohort`, sql`x.m`)} AS n, sum(x.customers)::int AS customers, l.last
+    FROM x, l GROUP BY x.cohort, x.m, l.last ORDER BY 1, 2`;
   return (await queryRows<RetentionRow>(db, query)).rows;
 }
 
@@ -139,11 +169,18 @@ export interface LifetimeRow {
 /** Per currency over the range: customers, orders, revenue, AOV, historical and predicted value per customer. */
 export async function lifetimeValue(db: Executor, o: CustomerOptions & { lifespanYears: number }): Promise<LifetimeRow[]> {
   const years = sql`(s.days / 365.25)`;
-  const query = sql`
-    WITH o AS (SELECT ${orders.contactId} AS contact_id, ${orders.currency} AS currency, ${orders.total} AS total, ${orders.placedAt} AS placed_at
+  // all time: per currency, the customers' summaries add up to the same counts and exact sums, and the
+  // window starts at the first counted order of all
+  const perCurrencyOf = allTime(o.range)
+    ? sql`s AS (SELECT (extract(epoch FROM now() - (SELECT min(${summaries.firstAt}) FROM ${summaries})) / 86400.0)::numeric AS days),
+    c AS (SELECT ${perCurrency.currency} AS currency, count(*) AS customers, sum(${perCurrency.orders}) AS orders,
+                 sum(${perCurrency.revenue}) AS revenue FROM ${perCurrency} GROUP BY 1)`
+    : sql`o AS (SELECT ${orders.contactId} AS contact_id, ${orders.currency} AS currency, ${orders.total} AS total, ${orders.placedAt} AS placed_at
                FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)}),
     s AS (SELECT (extract(epoch FROM coalesce(${tsOrNull(o.range.to)}, now()) - coalesce(${tsOrNull(o.range.from)}, (SELECT min(placed_at) FROM o))) / 86400.0)::numeric AS days),
-    c AS (SELECT currency, count(DISTINCT contact_id) AS customers, count(*) AS orders, sum(total) AS revenue FROM o GROUP BY 1)
+    c AS (SELECT currency, count(DISTINCT contact_id) AS customers, count(*) AS orders, sum(total) AS revenue FROM o GROUP BY 1)`;
+  const query = sql`
+    WITH ${perCurrencyOf}
     SELECT c.currency, c.customers, c.orders, c.revenue::text AS revenue,
            ${roundMoney(sql`c.revenue / c.orders`, sql`c.currency`)}::text AS average,
            ${roundMoney(sql`c.revenue / c.customers`, sql`c.currency`)}::text AS historical,
@@ -167,24 +204,41 @@ export interface RfmRow {
  * of customers of the currency whose value is at most theirs (ties score alike), then the segment rules.
  */
 export async function rfm(db: Executor, o: CustomerOptions & { currency?: string | undefined }): Promise<RfmRow[]> {
-  const score = (col: string) =>
-    sql`((5 * count(*) OVER (PARTITION BY currency ORDER BY ${sql.raw(col)})) + count(*) OVER (PARTITION BY currency) - 1) / count(*) OVER (PARTITION BY currency)`;
+  // ceil(5k/N) is at least j exactly when k ≥ q + 1, q = floor((j − 1)N / 5), i.e. when the value is at
+  // least the (q + 1)-th smallest of the currency (ties included): four thresholds per measure, read
+  // by one sort of the values (percentile_disc at (q + 0.5) / N is the (q + 1)-th value, whatever the
+  // float rounding), then a comparison per customer instead of three window sorts of whole rows.
+  const score = (col: string) => sql.raw(`1 + ${[1, 2, 3, 4].map((j) => `(c.${col} >= t.${col}${j})::int`).join(' + ')}`);
+  const thresholds = (col: string) => sql.raw([1, 2, 3, 4].map((j) => `${col}[${j}] AS ${col}${j}`).join(', '));
+  // per customer and currency: latest order, count, sum; all time they are the currency summaries
+  // (read three times rather than stored once). Currencies compare bytewise (COLLATE "C"): grouping
+  // by them then costs a memcmp, not a locale comparison; codes are ASCII capitals, same order.
+  const customerValues = allTime(o.range)
+    ? sql`SELECT ${perCurrency.contactId} AS contact_id, ${perCurrency.currency} COLLATE "C" AS currency, ${perCurrency.lastAt} AS last_at,
+                 ${perCurrency.orders} AS f, ${perCurrency.revenue} AS m
+          FROM ${perCurrency} ${o.currency ? sql`WHERE ${perCurrency.currency} = ${o.currency}` : sql``}`
+    : sql`SELECT ${orders.contactId} AS contact_id, ${orders.currency} COLLATE "C" AS currency, max(${orders.placedAt}) AS last_at,
+                 count(*) AS f, sum(${orders.total}) AS m
+          FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)}
+            ${o.currency ? sql`AND ${orders.currency} = ${o.currency}` : sql``}
+          GROUP BY 1, 2`;
   const query = sql`
-    WITH c AS (SELECT ${orders.contactId} AS contact_id, ${orders.currency} AS currency, max(${orders.placedAt}) AS last_at,
-                      count(*) AS f, sum(${orders.total}) AS m
-               FROM ${orders} WHERE ${COUNTED} AND ${inRange(sql`${orders.placedAt}`, o.range)}
-                 ${o.currency ? sql`AND ${orders.currency} = ${o.currency}` : sql``}
-               GROUP BY 1, 2),
-    s AS (SELECT currency, ${score('last_at')} AS r, ${score('f')} AS f, ${score('m')} AS m FROM c)
+    WITH c AS ${allTime(o.range) ? sql`NOT MATERIALIZED` : sql`MATERIALIZED`} (${customerValues}),
+    p AS (SELECT currency, ARRAY[((n / 5) + 0.5) / n, (((2 * n) / 5) + 0.5) / n, (((3 * n) / 5) + 0.5) / n, (((4 * n) / 5) + 0.5) / n]::float8[] AS q
+          FROM (SELECT currency, count(*) AS n FROM c GROUP BY 1) n),
+    t AS (SELECT p.currency, x.* FROM p CROSS JOIN LATERAL (
+            SELECT percentile_disc(p.q) WITHIN GROUP (ORDER BY c.last_at) AS last_at, percentile_disc(p.q) WITHIN GROUP (ORDER BY c.f) AS f,
+                   percentile_disc(p.q) WITHIN GROUP (ORDER BY c.m) AS m
+            FROM c WHERE c.currency = p.currency) x),
+    u AS MATERIALIZED (SELECT currency, ${thresholds('last_at')}, ${thresholds('f')}, ${thresholds('m')} FROM t),
+    s AS MATERIALIZED (SELECT c.currency, ${score('last_at')} AS r, ${score('f')} AS f, ${score('m')} AS m FROM c JOIN u t ON t.currency = c.currency),
+    -- scores computed once per customer (materialized: inlined, each rule would recompute them), the
+    -- segment as a number, counted by a hash aggregate
+    g AS (SELECT currency, CASE WHEN r >= 4 AND f >= 4 AND m >= 4 THEN 1 WHEN r >= 3 AND f >= 3 THEN 2 WHEN r >= 4 THEN 3
+                                WHEN r = 3 THEN 4 WHEN f >= 3 THEN 5 WHEN r = 2 THEN 6 ELSE 7 END AS segment FROM s)
     SELECT currency,
-           CASE WHEN r >= 4 AND f >= 4 AND m >= 4 THEN 'champions'
-                WHEN r >= 3 AND f >= 3 THEN 'loyal'
-                WHEN r >= 4 THEN 'new_customers'
-                WHEN r = 3 THEN 'potential_loyalists'
-                WHEN f >= 3 THEN 'at_risk'
-                WHEN r = 2 THEN 'hibernating'
-                ELSE 'lost' END AS segment,
+           (ARRAY['champions', 'loyal', 'new_customers', 'potential_loyalists', 'at_risk', 'hibernating', 'lost'])[segment] AS segment,
            count(*) AS n
-    FROM s GROUP BY 1, 2 ORDER BY 1, 2`;
+    FROM g GROUP BY currency, g.segment ORDER BY 1, 2`;
   return (await queryRows<RfmRow>(db, query)).rows;
 }
