@@ -20,7 +20,7 @@ CREATE TABLE "customer_order_summaries" (
 --> statement-breakpoint
 CREATE INDEX "customer_order_summaries_first_idx" ON "customer_order_summaries" USING btree ("first_at","contact_id");--> statement-breakpoint
 CREATE INDEX "orders_counted_placed_idx" ON "orders" USING btree ("placed_at","contact_id","currency","total") WHERE "orders"."deleted_at" IS NULL AND "orders"."status" IN ('paid', 'fulfilled');--> statement-breakpoint
-CREATE INDEX "orders_counted_contact_idx" ON "orders" USING btree ("contact_id","placed_at","currency","total") WHERE "orders"."deleted_at" IS NULL AND "orders"."status" IN ('paid', 'fulfilled');
+CREATE INDEX "orders_counted_contact_idx" ON "orders" USING btree ("contact_id","placed_at","currency","total") WHERE "orders"."deleted_at" IS NULL AND "orders"."status" IN ('paid', 'fulfilled');--> statement-breakpoint
 -- The customer summaries (customer-summary.table.ts) are kept by the database: after every statement
 -- that writes orders, the contacts of the rows whose counted state may have changed are recomputed
 -- from their counted orders (live, paid or fulfilled), in the writing transaction. Recomputing rather
