@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { eq, sql } from 'drizzle-orm';
+import { type SQL, eq, sql } from 'drizzle-orm';
 import { startTestApp } from '../helpers/app.js';
 import { contacts } from '../../src/modules/customer/contact.table.js';
 import { companies } from '../../src/modules/customer/company.table.js';
-import { companyCandidatesSql, contactCandidatesSql, contactNameKey, companyNameKey, useNameSimilarity } from '../../src/modules/customer/duplicate.repository.js';
+import { companyCandidatesSql, contactNameKey, companyNameKey, useNameSimilarity } from '../../src/modules/customer/duplicate.repository.js';
+import { contactPairsSql } from '../../src/modules/customer/duplicate-batch.repository.js';
 import { migrationsFolder } from '../../src/platform/db/migrations.js';
 import { queryRows } from '../../src/platform/db/execute.js';
 
@@ -172,9 +173,10 @@ t.test('the candidate lookup of one record uses indexes only (no Seq Scan)', asy
     await tx.execute(sql`SET LOCAL enable_seqscan = off`);
     await tx.execute(sql`SET LOCAL enable_indexscan = off`);
     await useNameSimilarity(tx);
-    const explain = async (q: ReturnType<typeof contactCandidatesSql>) =>
+    const explain = async (q: SQL | undefined) =>
       (await queryRows<Record<string, string>>(tx, sql`EXPLAIN ${q}`)).rows.map((r) => Object.values(r)[0]).join('\n');
-    return [await explain(contactCandidatesSql(row!)), await explain(companyCandidatesSql(firmRow!))];
+    // the statement the queue's pass runs, for this one contact
+    return [await explain(contactPairsSql([row!.id])), await explain(companyCandidatesSql(firmRow!))];
   });
   const [contactPlan, companyPlan] = plans as [string, string];
   t.notMatch(contactPlan, /Seq Scan on contacts/, 'contacts: no sequential scan');

@@ -1,11 +1,14 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { CONTACT_WEIGHTS, MAX_CANDIDATES, NAME_SIMILARITY, useNameSimilarity } from './duplicate.repository.js';
 
-// The duplicate-candidate lookup of duplicate.repository.ts for many contacts at once, as the refresh
-// queue (duplicate-queue.ts) hands them over: the same arms, rechecks, weights and per-contact limit,
-// a statement per hundred contacts instead of four statements per contact. The contacts are read
-// from the table inside the statement, so a pass always scores what is committed now.
+// The contact duplicate-candidate lookup, for as many contacts as the refresh queue (duplicate-queue.ts)
+// hands over: their emails and phones through the btrees, the other contacts' additional ones through
+// the GIN indexes on those arrays, the name through the trigram index on name_key; the exact reasons
+// rechecked on the rows found, scored with duplicate.repository.ts's weights and per-contact limit, a
+// statement per hundred contacts. The contacts are read from the table inside the statement, so a
+// pass always scores what is committed now. (Additional emails were once found by LIKE on
+// search_text's trigrams: every email shares "@example.com"'s trigrams with most of the table.)
 
 const w = CONTACT_WEIGHTS;
 /**
@@ -28,12 +31,17 @@ export async function replaceContactPairs(tx: Executor, ids: readonly string[]):
 const sqlUuids = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
 
 async function insertPairs(tx: Executor, ids: readonly string[]): Promise<void> {
+  await tx.execute(contactPairsSql(ids));
+}
+
+/** The statement that stores the candidate pairs of these contacts (exported for the plan test's EXPLAIN). */
+export function contactPairsSql(ids: readonly string[]): SQL {
   // Each arm joins on its own index; a pair found from both of its sides is stored once (DISTINCT ON),
   // in one key order for every writer so concurrent refreshes do not lock pairs crosswise.
   // The email arm joins the emails one by one (unnest): `o.email = ANY(s.emails)` against the partial
   // live-email index was planned as a nested loop over every live contact (5 000 rows × 100 selves,
   // 238 of the statement's 418 ms at 5 000 contacts, EXPLAIN ANALYZE); the same pairs either way.
-  await tx.execute(sql`
+  return sql`
     WITH s AS (
       SELECT c.id, c.name_key, c.company_id,
         ARRAY(SELECT DISTINCT x FROM unnest(array_prepend(c.email, c.additional_emails)) AS x WHERE x IS NOT NULL AND x <> '') AS emails,
@@ -68,5 +76,5 @@ async function insertPairs(tx: Executor, ids: readonly string[]): Promise<void> 
         CASE WHEN similar_name THEN 'similar_name' END, CASE WHEN same_company THEN 'same_company' END], NULL)
     FROM scored WHERE rank <= ${MAX_CANDIDATES}
     ORDER BY least(self, id), greatest(self, id)
-    ON CONFLICT (entity, a_id, b_id) DO UPDATE SET score = excluded.score, reasons = excluded.reasons, updated_at = now()`);
+    ON CONFLICT (entity, a_id, b_id) DO UPDATE SET score = excluded.score, reasons = excluded.reasons, updated_at = now()`;
 }

@@ -1,7 +1,7 @@
 import { type SQL, and, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/client.js';
-import { queryRows, sqlArray } from '../../platform/db/execute.js';
+import { queryRows } from '../../platform/db/execute.js';
 import type { OwnedColumns } from '../../platform/auth/permissions.js';
 import type { CollectionSpec, CompiledList } from '../../platform/http/collection.js';
 import { searchTextOf } from './search.js';
@@ -54,41 +54,6 @@ const inList = (column: SQL, values: readonly string[]) => sql`${column} IN (${s
  * checked once on the joined rows, so no other arm can read the whole partial index instead.
  */
 const found = (table: SQL, arms: SQL[]) => sql.join(arms.map((where) => sql`SELECT id FROM ${table} WHERE ${where}`), sql` UNION `);
-
-/**
- * The candidate lookup of one contact (the queue's set-based lookup does the same for a hundred at a
- * time; this one-contact form is what the plan checks EXPLAIN): its emails and phones through their btrees, the other
- * contacts' additional ones through the GIN indexes on those arrays, its name through the trigram
- * index on name_key; the exact reasons are then rechecked on the few rows found. (The additional
- * ones were once found by LIKE on search_text's trigrams: every email shares "@example.com"'s
- * trigrams with most of the table, so each lookup read posting lists as long as the table.)
- */
-export function contactCandidatesSql(row: ContactRow): SQL | undefined {
-  const emails = [...new Set([row.email, ...row.additionalEmails].filter((e): e is string => !!e))];
-  const phones = [...new Set([row.phone, ...row.additionalPhones].filter((p): p is string => !!p))];
-  const key = row.nameKey;
-  const arms: SQL[] = [];
-  if (emails.length) arms.push(sql`${inList(sql`email`, emails)} AND deleted_at IS NULL`);
-  if (phones.length) arms.push(inList(sql`phone`, phones));
-  if (emails.length) arms.push(sql`additional_emails && ${sqlArray(emails, 'text')}`);
-  if (phones.length) arms.push(sql`additional_phones && ${sqlArray(phones, 'text')}`);
-  if (key) arms.push(sql`name_key % ${key}`);
-  if (!arms.length) return undefined;
-  const w = CONTACT_WEIGHTS;
-  return sql`SELECT id, same_email, same_phone, similar_name, same_company FROM (
-      SELECT o.id,
-        coalesce(${emails.length ? sql`o.email = ANY(${sqlArray(emails, 'text')}) OR o.additional_emails && ${sqlArray(emails, 'text')}` : sql`false`}, false) AS same_email,
-        coalesce(${phones.length ? sql`o.phone = ANY(${sqlArray(phones, 'text')}) OR o.additional_phones && ${sqlArray(phones, 'text')}` : sql`false`}, false) AS same_phone,
-        ${key ? sql`similarity(o.name_key, ${key}) >= ${NAME_SIMILARITY}` : sql`false`} AS similar_name,
-        coalesce(o.company_id = ${row.companyId}::uuid, false) AS same_company
-      FROM (${found(sql`contacts`, arms)}) f JOIN contacts o ON o.id = f.id
-      WHERE o.deleted_at IS NULL AND o.id <> ${row.id}
-    ) c
-    WHERE same_email OR same_phone OR similar_name
-    ORDER BY same_email::int * ${w.same_email} + same_phone::int * ${w.same_phone} + similar_name::int * ${w.similar_name}
-      + same_company::int * ${w.same_company} DESC, id
-    LIMIT ${MAX_CANDIDATES}`;
-}
 
 /** The candidate lookup of one company: domain (btree, live-unique) and name (trigram GIN). */
 export function companyCandidatesSql(row: CompanyRow): SQL | undefined {
