@@ -175,6 +175,29 @@ t.test('concurrent writers of one customer: no recount overwrites another', asyn
   t.same(await drift(), []);
 });
 
+t.test('a statement over many customers takes one lock, not one each (a seed, a large import)', async (t) => {
+  // PostgreSQL has room for ~6 400 locks across all transactions: a 1 M-order COPY taking one per
+  // customer failed with "out of shared memory". Counted here on a smaller statement, since the exact
+  // room depends on the server's settings.
+  const bulk = sql`SELECT id FROM contacts WHERE email LIKE 'bulk%@sum.example'`;
+  await db.execute(sql`INSERT INTO contacts (id, email)
+    SELECT gen_random_uuid(), 'bulk' || g || '@sum.example' FROM generate_series(1, 500) g`);
+  const advisoryLocks = sql`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`;
+  const locksTaken = (write: ReturnType<typeof sql>) => db.transaction(async (tx) => {
+    await tx.execute(write);
+    return (await queryRows<{ n: number }>(tx, advisoryLocks)).rows[0]?.n;
+  });
+  t.equal(await locksTaken(sql`INSERT INTO orders (id, contact_id, status, total, currency, placed_at)
+    SELECT gen_random_uuid(), id, 'paid', 5, 'SAR', '2026-03-01T00:00:00Z' FROM (${bulk}) c`), 1, '500 customers: one class lock');
+  const counted = sql`SELECT count(*)::int AS n FROM customer_order_summaries WHERE contact_id IN (${bulk}) AND orders = 1`;
+  t.equal((await queryRows<{ n: number }>(db, counted)).rows[0]?.n, 500);
+  t.equal(await locksTaken(sql`UPDATE orders SET status = 'refunded' WHERE contact_id IN (${bulk})`), 1);
+  t.equal((await queryRows<{ n: number }>(db, counted)).rows[0]?.n, 0);
+  t.equal(await locksTaken(sql`UPDATE orders SET status = 'paid' WHERE contact_id IN (SELECT id FROM (${bulk}) b LIMIT 3)`), 4,
+    'three customers: the class lock shared, and one lock each');
+  t.same(await drift(), []);
+});
+
 t.test('plain SQL writes and TRUNCATE', async (t) => {
   const c = await newContact();
   const id = randomUUID();
