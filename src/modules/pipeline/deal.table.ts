@@ -116,6 +116,33 @@ export const dealStageHistory = pgTable(
   ],
 );
 
+/**
+ * The stages each deal's history ever entered, with the deal's columns the funnel reads (docs/metrics.md
+ * "Funnel"), one row per deal that has history. Kept by the database in the writing statement (migration
+ * 0023: a statement trigger on deal_stage_history, a row trigger on deals), so the funnel groups these rows
+ * instead of aggregating ~1 M history entries. The set, not a furthest position: stage positions and kinds
+ * can change afterwards, so the furthest non-lost stage is found at read time over the few distinct sets.
+ */
+export const dealStageReach = pgTable(
+  'deal_stage_reach',
+  {
+    dealId: uuid('deal_id').primaryKey(),
+    /** distinct to_stage_id of the deal's history entries, sorted */
+    stageIds: uuid('stage_ids').array().notNull(),
+    createdAt: ts('created_at').notNull(),
+    amount: numeric('amount', { precision: 19, scale: 4 }),
+    currency: text('currency'),
+    ownerId: uuid('owner_id'),
+    teamId: uuid('team_id'),
+    deletedAt: ts('deleted_at'),
+  },
+  // the funnel's deals created in a range, grouped by (stage set, currency), index-only
+  (t) => [
+    index('deal_stage_reach_funnel_idx').on(t.createdAt, t.currency, t.amount, t.ownerId, t.teamId, t.stageIds)
+      .where(sql`deleted_at IS NULL`),
+  ],
+);
+
 export type DealRow = typeof deals.$inferSelect;
 export type DealInsert = typeof deals.$inferInsert;
 export type DealStageHistoryRow = typeof dealStageHistory.$inferSelect;
