@@ -39,6 +39,9 @@ $$;
 -- After every statement writing stage history: the deals of the entries inserted or deleted, and of the
 -- entries whose deal or stage changed (old and new deal). Redating an entry changes no set, and the links
 -- trigger's own UPDATE of previous/next_changed_at (migration 0021) changes neither, so it recomputes nothing.
+-- Named to fire before that links trigger (triggers of one event fire in name order): the deals' lock taken
+-- here then also orders two statements writing one deal's history before either reads or updates its
+-- entries' links, instead of the two updating each other's entries in opposite orders (a deadlock).
 CREATE FUNCTION deal_stage_history_reach() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   ids uuid[];
@@ -65,16 +68,16 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
-CREATE TRIGGER deal_stage_history_reach_insert AFTER INSERT ON deal_stage_history REFERENCING NEW TABLE AS new_rows
+CREATE TRIGGER deal_stage_history_funnel_reach_insert AFTER INSERT ON deal_stage_history REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION deal_stage_history_reach();
 --> statement-breakpoint
-CREATE TRIGGER deal_stage_history_reach_update AFTER UPDATE ON deal_stage_history REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+CREATE TRIGGER deal_stage_history_funnel_reach_update AFTER UPDATE ON deal_stage_history REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION deal_stage_history_reach();
 --> statement-breakpoint
-CREATE TRIGGER deal_stage_history_reach_delete AFTER DELETE ON deal_stage_history REFERENCING OLD TABLE AS old_rows
+CREATE TRIGGER deal_stage_history_funnel_reach_delete AFTER DELETE ON deal_stage_history REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION deal_stage_history_reach();
 --> statement-breakpoint
-CREATE TRIGGER deal_stage_history_reach_truncate AFTER TRUNCATE ON deal_stage_history
+CREATE TRIGGER deal_stage_history_funnel_reach_truncate AFTER TRUNCATE ON deal_stage_history
   FOR EACH STATEMENT EXECUTE FUNCTION deal_stage_history_reach();
 --> statement-breakpoint
 -- A deal's own columns the funnel reads: copied to its reach row by a row trigger that fires only when

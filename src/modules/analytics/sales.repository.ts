@@ -118,6 +118,7 @@ export interface FunnelRow {
  * Read from the stored reach (deal_stage_reach: each deal's set of entered stages, kept by triggers): the
  * deals are first folded into counts per (stage set, currency) — a few hundred groups — and only then is
  * each group's furthest non-lost position per pipeline found, with the stages' current positions and kinds.
+ * `tops` is materialized: inlined, the planner rescans it (and the deals) once per stage of the join below.
  * `scope` is over dealStageReach's owner and team columns.
  */
 export async function funnel(db: Executor, o: SalesOptions & { pipelineId?: string | undefined }): Promise<FunnelRow[]> {
@@ -127,7 +128,7 @@ export async function funnel(db: Executor, o: SalesOptions & { pipelineId?: stri
     WITH g AS (SELECT ${r.stageIds} AS stage_ids, ${r.currency} AS currency, count(*) AS n, sum(${r.amount}) AS amount
                FROM ${r} WHERE ${r.deletedAt} IS NULL AND ${inRange(sql`${r.createdAt}`, o.range)} ${and(o.scope)}
                GROUP BY 1, 2),
-    tops AS (SELECT t.pipeline_id, t.top, g.currency, g.n, g.amount
+    tops AS MATERIALIZED (SELECT t.pipeline_id, t.top, g.currency, g.n, g.amount
              FROM g CROSS JOIN LATERAL (SELECT ${s.pipelineId} AS pipeline_id, max(${s.position}) AS top FROM ${s}
                                         WHERE ${s.id} = ANY (g.stage_ids) AND ${s.kind} <> 'lost' GROUP BY 1) t)
     SELECT p.id AS pipeline_id, p.name AS pipeline_name, st.id AS stage_id, st.name AS stage_name, st.position, st.kind,
