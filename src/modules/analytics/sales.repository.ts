@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { queryRows } from '../../platform/db/execute.js';
-import { dealStageReach, deals } from '../pipeline/deal.table.js';
+import { dealStageSummaries, deals } from '../pipeline/deal.table.js';
 import { leads } from '../pipeline/lead.table.js';
 import { pipelineStages, pipelines } from '../pipeline/pipeline.table.js';
 import type { FigureQuery } from './figure-query.js';
@@ -115,17 +115,17 @@ export interface FunnelRow {
 /**
  * Deals created in the range reaching each stage of each pipeline: a deal reaches a stage when its
  * history enters that stage or any later non-lost stage of the same pipeline (skipped stages count as passed).
- * Read from the stored reach (deal_stage_reach: each deal's set of entered stages, kept by triggers): the
+ * Read from the deal stage summaries (each deal's set of entered stages, kept by triggers): the
  * deals are first folded into counts per (stage set, currency) — a few hundred groups — and only then is
  * each group's furthest non-lost position per pipeline found, with the stages' current positions and kinds.
  * `tops` is materialized: inlined, the planner rescans it (and the deals) once per stage of the join below.
- * `scope` is over dealStageReach's owner and team columns.
+ * `scope` is over dealStageSummaries's owner and team columns.
  */
 export async function funnel(db: Executor, o: SalesOptions & { pipelineId?: string | undefined }): Promise<FunnelRow[]> {
-  const r = dealStageReach;
+  const r = dealStageSummaries;
   const s = pipelineStages;
   const query = sql`
-    WITH g AS (SELECT ${r.stageIds} AS stage_ids, ${r.currency} AS currency, count(*) AS n, sum(${r.amount}) AS amount
+    WITH g AS (SELECT ${r.reachedStageIds} AS stage_ids, ${r.currency} AS currency, count(*) AS n, sum(${r.amount}) AS amount
                FROM ${r} WHERE ${r.deletedAt} IS NULL AND ${inRange(sql`${r.createdAt}`, o.range)} ${and(o.scope)}
                GROUP BY 1, 2),
     tops AS MATERIALIZED (SELECT t.pipeline_id, t.top, g.currency, g.n, g.amount

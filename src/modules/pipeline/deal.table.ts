@@ -117,29 +117,40 @@ export const dealStageHistory = pgTable(
 );
 
 /**
- * The stages each deal's history ever entered, with the deal's columns the funnel reads (docs/metrics.md
- * "Funnel"), one row per deal that has history. Kept by the database in the writing statement (migration
- * 0023: a statement trigger on deal_stage_history, a row trigger on deals), so the funnel groups these rows
- * instead of aggregating ~1 M history entries. The set, not a furthest position: stage positions and kinds
- * can change afterwards, so the furthest non-lost stage is found at read time over the few distinct sets.
+ * Per deal that has stage history: the path of its history and the deal's columns the history figures read
+ * (docs/metrics.md "Funnel", "Forecast accuracy"), so those figures scan these rows instead of joining ~1 M
+ * history entries to the deals. Kept by the database in the writing statement (migration 0023: a statement
+ * trigger on deal_stage_history, a row trigger on deals). Stage ids, not positions or kinds: a pipeline's
+ * stages can be reordered or change kind afterwards, so those are joined at read time.
  */
-export const dealStageReach = pgTable(
-  'deal_stage_reach',
+export const dealStageSummaries = pgTable(
+  'deal_stage_summaries',
   {
     dealId: uuid('deal_id').primaryKey(),
-    /** distinct to_stage_id of the deal's history entries, sorted */
-    stageIds: uuid('stage_ids').array().notNull(),
+    /** distinct to_stage_id of the deal's history entries, sorted: the funnel's "stages reached" */
+    reachedStageIds: uuid('reached_stage_ids').array().notNull(),
+    /** changed_at and to_stage_id of every entry in (changed_at, id) order: the stage at an instant t is
+     * enteredStageIds[width_bucket(t - 1 µs, enteredAt)] (the last entry before t), none when 0 */
+    enteredAt: ts('entered_at').array().notNull(),
+    enteredStageIds: uuid('entered_stage_ids').array().notNull(),
     createdAt: ts('created_at').notNull(),
     amount: numeric('amount', { precision: 19, scale: 4 }),
     currency: text('currency'),
+    expectedCloseDate: date('expected_close_date', { mode: 'string' }),
+    status: text('status', { enum: DEAL_STATUSES }).notNull(),
+    closedAt: ts('closed_at'),
     ownerId: uuid('owner_id'),
     teamId: uuid('team_id'),
     deletedAt: ts('deleted_at'),
   },
-  // the funnel's deals created in a range, grouped by (stage set, currency), index-only
   (t) => [
-    index('deal_stage_reach_funnel_idx').on(t.createdAt, t.currency, t.amount, t.ownerId, t.teamId, t.stageIds)
+    // the funnel's deals created in a range, grouped by (stages reached, currency), index-only
+    index('deal_stage_summaries_funnel_idx').on(t.createdAt, t.currency, t.amount, t.ownerId, t.teamId, t.reachedStageIds)
       .where(sql`deleted_at IS NULL`),
+    // forecast accuracy's deals with money by expected close date, with their path, index-only
+    index('deal_stage_summaries_forecast_idx')
+      .on(t.expectedCloseDate, t.createdAt, t.closedAt, t.status, t.amount, t.currency, t.ownerId, t.teamId, t.enteredAt, t.enteredStageIds)
+      .where(sql`deleted_at IS NULL AND amount IS NOT NULL AND currency IS NOT NULL`),
   ],
 );
 

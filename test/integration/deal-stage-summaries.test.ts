@@ -5,31 +5,33 @@ import { startTestApp } from '../helpers/app.js';
 import type { Executor } from '../../src/platform/db/client.js';
 import { queryRows } from '../../src/platform/db/execute.js';
 
-// The funnel's stored reach (deal_stage_reach, migration 0023) must equal a recount from the stage history
+// The deal stage summaries (deal_stage_summaries, migration 0023) must equal a recount from the stage history
 // and the deals after every kind of write: REST and GraphQL creates and stage moves, edits of the columns
 // the funnel reads, delete and restore, batches, lead conversion, contact merges, concurrent writers and
 // plain SQL on either table (entries inserted, redated, moved to another stage or deal, deleted, TRUNCATE).
 // After each step the table is compared whole with the recount, and the deals touched are checked by value,
-// so a reach that kept a stale row or missed a write fails here.
+// so a summary that kept a stale row or missed a write fails here.
 
 const h = await startTestApp();
 t.teardown(() => h.close());
 const db = h.db.database.db as Executor;
 const admin = h.user('admin');
 
-const recount = sql`SELECT d.id AS deal_id, array_agg(DISTINCT x.to_stage_id ORDER BY x.to_stage_id) AS stage_ids, d.created_at,
-    d.amount, d.currency, d.owner_id, d.team_id, d.deleted_at
+const recount = sql`SELECT d.id AS deal_id, array_agg(DISTINCT x.to_stage_id ORDER BY x.to_stage_id) AS reached_stage_ids,
+    array_agg(x.changed_at ORDER BY x.changed_at, x.id) AS entered_at, array_agg(x.to_stage_id ORDER BY x.changed_at, x.id) AS entered_stage_ids,
+    d.created_at, d.amount, d.currency, d.expected_close_date, d.status, d.closed_at, d.owner_id, d.team_id, d.deleted_at
   FROM deal_stage_history x JOIN deals d ON d.id = x.deal_id GROUP BY d.id`;
-const kept = sql`SELECT deal_id, stage_ids, created_at, amount, currency, owner_id, team_id, deleted_at FROM deal_stage_reach`;
+const kept = sql`SELECT deal_id, reached_stage_ids, entered_at, entered_stage_ids, created_at, amount, currency, expected_close_date,
+    status, closed_at, owner_id, team_id, deleted_at FROM deal_stage_summaries`;
 
-/** Rows in one side and not the other, both ways: [] when the reach is exact. */
+/** Rows in one side and not the other, both ways: [] when the summaries are exact. */
 async function drift(): Promise<unknown[]> {
   return (await queryRows(db, sql`(${kept} EXCEPT ${recount}) UNION ALL (${recount} EXCEPT ${kept})`)).rows;
 }
 type Reach = { stages: string[]; amount: string | null; currency: string | null; ownerId: string | null; deleted: boolean };
 async function reachOf(dealId: string): Promise<Reach | null> {
   const { rows } = await queryRows<{ stage_ids: string[]; amount: string | null; currency: string | null; owner_id: string | null; deleted_at: Date | null }>(db,
-    sql`SELECT stage_ids, amount::text AS amount, currency, owner_id, deleted_at FROM deal_stage_reach WHERE deal_id = ${dealId}`);
+    sql`SELECT reached_stage_ids AS stage_ids, amount::text AS amount, currency, owner_id, deleted_at FROM deal_stage_summaries WHERE deal_id = ${dealId}`);
   const r = rows[0];
   return r ? { stages: [...r.stage_ids].sort(), amount: r.amount, currency: r.currency, ownerId: r.owner_id, deleted: r.deleted_at !== null } : null;
 }
@@ -68,6 +70,8 @@ t.test('REST: create, stage moves, edits of the funnel columns, delete and resto
   t.same(await stagesOf(id), sorted(s0, s1, s2), 'entered twice: once in the set');
   await ok('PATCH', `/v1/deals/${id}`, { amount: '250.50', currency: 'AED', ownerId: null });
   t.same(await reachOf(id), { stages: sorted(s0, s1, s2), amount: '250.5000', currency: 'AED', ownerId: null, deleted: false }, 'edits copied');
+  await ok('PATCH', `/v1/deals/${id}`, { expectedCloseDate: '2026-09-30' });
+  t.same(await drift(), [], 'the expected close date copied');
   await ok('PATCH', `/v1/deals/${id}`, { amount: null });
   t.equal((await reachOf(id))?.amount, null, 'amount cleared');
   await ok('PATCH', `/v1/deals/${id}`, { stageId: lost, lostReason: 'price' });
@@ -148,6 +152,10 @@ t.test('plain SQL on the history and the deals, and TRUNCATE', async (t) => {
   t.same(await stagesOf(a), sorted(s0, s1));
   await db.execute(sql`UPDATE deal_stage_history SET changed_at = changed_at - interval '30 days' WHERE deal_id = ${a}`);
   t.same(await stagesOf(a), sorted(s0, s1), 'redated: same set');
+  await db.execute(sql`UPDATE deal_stage_history SET changed_at = '2020-01-01T00:00:00Z' WHERE id = ${entry}`);
+  const path = (await queryRows<{ ids: string[] }>(db, sql`SELECT entered_stage_ids AS ids FROM deal_stage_summaries WHERE deal_id = ${a}`)).rows[0]?.ids;
+  t.same(path, [s1, s0], 'redated before the creation entry: the path follows the times');
+  t.same(await drift(), []);
   await db.execute(sql`UPDATE deal_stage_history SET to_stage_id = ${s2} WHERE id = ${entry}`);
   t.same(await stagesOf(a), sorted(s0, s2), 'an entry moved to another stage');
   await db.execute(sql`UPDATE deal_stage_history SET deal_id = ${b} WHERE id = ${entry}`);
@@ -160,7 +168,7 @@ t.test('plain SQL on the history and the deals, and TRUNCATE', async (t) => {
   await db.execute(sql`DELETE FROM deal_stage_history WHERE deal_id = ${a}`);
   t.equal(await reachOf(a), null, 'no history left: no row');
   t.same(await drift(), []);
-  t.ok(Number((await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM deal_stage_reach`)).rows[0]?.n) > 0);
+  t.ok(Number((await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM deal_stage_summaries`)).rows[0]?.n) > 0);
   await db.execute(sql`TRUNCATE deal_stage_history`);
-  t.same((await queryRows(db, sql`SELECT 1 FROM deal_stage_reach`)).rows, [], 'truncated');
+  t.same((await queryRows(db, sql`SELECT 1 FROM deal_stage_summaries`)).rows, [], 'truncated');
 });
