@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { queryRows } from '../../platform/db/execute.js';
-import { deals, dealStageHistory } from '../pipeline/deal.table.js';
+import { dealStageHistory, dealStageSummaries, deals } from '../pipeline/deal.table.js';
 import { pipelineStages, pipelines } from '../pipeline/pipeline.table.js';
 import { type Interval, MAX_BUCKETS, type Range, STEP, inRange, roundMoney, tsOrNull } from './params.js';
 
@@ -78,32 +78,40 @@ export interface ForecastAccuracyRow {
 /**
  * Per bucket and currency: the forecast as it stood when the bucket began (deals open then, in an open
  * stage then — from the stage history — expected to close within the bucket, weighted by that stage's
- * probability) beside the deals won within the bucket. The stage at the start is the one entry whose
- * span [changedAt, nextChangedAt) holds it (nextChangedAt kept by a trigger): a join, not a probe per deal.
+ * probability) beside the deals won within the bucket. The forecast deals are read from the deal stage
+ * summaries (kept by triggers), whose path gives the stage at the start without a join to the history: the
+ * last entry before it, found by width_bucket over the entries' times (sorted, a binary search; times are
+ * whole microseconds, so `changedAt < start` is `changedAt <= start - 1 µs`, the bound width_bucket counts).
+ * `scope` is over deals (the won deals, the data's span), `summaryScope` the same rule over the summaries.
  */
 export async function forecastAccuracy(
-  db: Executor, o: { range: Range; scope: SQL | undefined; interval: Interval; timeZone: string },
+  db: Executor, o: { range: Range; scope: SQL | undefined; summaryScope: SQL | undefined; interval: Interval; timeZone: string },
 ): Promise<ForecastAccuracyRow[]> {
   const tz = o.timeZone;
   const step = sql`${STEP[o.interval]}::interval`;
-  const h = dealStageHistory;
+  const s = dealStageSummaries;
   const money = sql`${deals.amount} IS NOT NULL AND ${deals.currency} IS NOT NULL AND ${deals.deletedAt} IS NULL ${and(o.scope)}`;
-  // without a range the buckets span the data: expected close dates and wins
-  const lo = sql`date_trunc(${o.interval}, coalesce(${tsOrNull(o.range.from)} AT TIME ZONE ${tz},
-    (SELECT least(min(${deals.expectedCloseDate})::timestamp, min(${deals.closedAt} AT TIME ZONE ${tz})) FROM ${deals} WHERE ${money})))`;
+  // Without a range the buckets span the data: expected close dates and wins. Each minimum is read from
+  // the front of an index (deals_forecast_idx, deals_closed_figures_idx) instead of one aggregate scanning
+  // every deal. The earliest local close time is among the closes of the first 25 hours: local time only
+  // runs backwards at a zone's shift back (an hour or two), so a later instant cannot be earlier locally.
+  const firstClose = sql`(SELECT min(${deals.closedAt}) FROM ${deals} WHERE ${money})`;
+  const lo = sql`date_trunc(${o.interval}, coalesce(${tsOrNull(o.range.from)} AT TIME ZONE ${tz}, least(
+    (SELECT min(${deals.expectedCloseDate}) FROM ${deals} WHERE ${money})::timestamp,
+    (SELECT min(${deals.closedAt} AT TIME ZONE ${tz}) FROM ${deals}
+     WHERE ${money} AND ${deals.closedAt} >= ${firstClose} AND ${deals.closedAt} < ${firstClose} + interval '25 hours'))))`;
   const hi = sql`coalesce(${tsOrNull(o.range.to)} AT TIME ZONE ${tz}, now() AT TIME ZONE ${tz}) - interval '1 microsecond'`;
   const query = sql`
     WITH k AS (SELECT gs AS b FROM generate_series(${lo}, ${hi}, ${step}) gs LIMIT ${MAX_BUCKETS + 1}),
     p AS (SELECT b, b AT TIME ZONE ${tz} AS starts, (b + ${step}) AT TIME ZONE ${tz} AS ends FROM k),
-    f AS (SELECT p.b, ${deals.currency} AS currency, count(*) AS n, sum(${deals.amount}) AS amount,
-                 sum(${deals.amount} * st.probability / 100.0) AS weighted,
-                 count(*) FILTER (WHERE ${deals.status} = 'won' AND ${deals.closedAt} < p.ends) AS won
-          FROM p JOIN ${deals} ON ${money} AND ${deals.createdAt} < p.starts
-            AND (${deals.closedAt} IS NULL OR ${deals.closedAt} >= p.starts)
-            AND ${deals.expectedCloseDate} >= p.b::date AND ${deals.expectedCloseDate} < (p.b + ${step})::date
-          JOIN ${h} ON ${h.dealId} = ${deals.id} AND ${h.changedAt} < p.starts
-            AND (${h.nextChangedAt} IS NULL OR ${h.nextChangedAt} >= p.starts)
-          JOIN ${pipelineStages} st ON st.id = ${h.toStageId} AND st.kind = 'open'
+    f AS (SELECT p.b, ${s.currency} AS currency, count(*) AS n, sum(${s.amount}) AS amount,
+                 sum(${s.amount} * st.probability / 100.0) AS weighted,
+                 count(*) FILTER (WHERE ${s.status} = 'won' AND ${s.closedAt} < p.ends) AS won
+          FROM p JOIN ${s} ON ${s.deletedAt} IS NULL AND ${s.amount} IS NOT NULL AND ${s.currency} IS NOT NULL ${and(o.summaryScope)}
+            AND ${s.createdAt} < p.starts AND (${s.closedAt} IS NULL OR ${s.closedAt} >= p.starts)
+            AND ${s.expectedCloseDate} >= p.b::date AND ${s.expectedCloseDate} < (p.b + ${step})::date
+          JOIN ${pipelineStages} st
+            ON st.id = ${s.enteredStageIds}[width_bucket(p.starts - interval '1 microsecond', ${s.enteredAt})] AND st.kind = 'open'
           GROUP BY 1, 2),
     w AS (SELECT p.b, ${deals.currency} AS currency, count(*) AS n, sum(${deals.amount}) AS amount
           FROM p JOIN ${deals} ON ${money} AND ${deals.status} = 'won' AND ${deals.closedAt} >= p.starts AND ${deals.closedAt} < p.ends

@@ -3,7 +3,7 @@ import { scopeCondition } from '../../platform/auth/permissions.js';
 import type { Executor } from '../../platform/db/client.js';
 import { validationFailed } from '../../platform/errors/app-error.js';
 import { formatMoney } from '../../platform/http/money.js';
-import { deals } from '../pipeline/deal.table.js';
+import { dealStageSummaries, deals } from '../pipeline/deal.table.js';
 import { foldBy } from './figure-query.js';
 import { MAX_BUCKETS, assertArea, num, numOrNull, parseParams, resolveRange } from './params.js';
 import * as repo from './sales-history.repository.js';
@@ -24,8 +24,8 @@ const rowOf = (r: repo.ForecastAccuracyRow): ForecastAccuracyRowDto => {
 
 /** Sales figures of the stage history, in the caller's deal scope (docs/metrics.md). */
 export function createSalesHistoryAnalytics({ db }: { db: Executor }) {
-  const scopeOf = (ctx: RequestContext) =>
-    scopeCondition(ctx.actor, assertArea(ctx.actor, 'sales'), { ownerId: deals.ownerId, teamId: deals.teamId });
+  const scopeOf = (ctx: RequestContext, t: typeof deals | typeof dealStageSummaries = deals) =>
+    scopeCondition(ctx.actor, assertArea(ctx.actor, 'sales'), { ownerId: t.ownerId, teamId: t.teamId });
 
   return {
     async stageDuration(ctx: RequestContext, raw: unknown): Promise<StageDurationDto> {
@@ -46,7 +46,7 @@ export function createSalesHistoryAnalytics({ db }: { db: Executor }) {
       const q = parseParams(ForecastAccuracyQuery, raw);
       const range = resolveRange(q);
       const interval = q.interval ?? 'month';
-      const rows = await repo.forecastAccuracy(db, { range, scope, interval, timeZone: q.timeZone });
+      const rows = await repo.forecastAccuracy(db, { range, scope, summaryScope: scopeOf(ctx, dealStageSummaries), interval, timeZone: q.timeZone });
       const periods = rows.filter((r) => r.period !== null);
       if (new Set(periods.map((r) => r.period)).size > MAX_BUCKETS) {
         throw validationFailed([{ path: 'interval', message: `more than ${MAX_BUCKETS} periods: narrow from and to or take a longer interval` }]);

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { queryRows } from '../../platform/db/execute.js';
-import { deals, dealStageHistory } from '../pipeline/deal.table.js';
+import { dealStageSummaries, deals } from '../pipeline/deal.table.js';
 import { leads } from '../pipeline/lead.table.js';
 import { pipelineStages, pipelines } from '../pipeline/pipeline.table.js';
 import type { FigureQuery } from './figure-query.js';
@@ -115,21 +115,22 @@ export interface FunnelRow {
 /**
  * Deals created in the range reaching each stage of each pipeline: a deal reaches a stage when its
  * history enters that stage or any later non-lost stage of the same pipeline (skipped stages count as passed).
- * Each deal's furthest position per pipeline is folded into counts per (pipeline, furthest position,
- * currency) before the stages are joined: a stage then sums the few groups at or past it instead of
- * joining every deal to every stage it reached.
+ * Read from the deal stage summaries (each deal's set of entered stages, kept by triggers): the
+ * deals are first folded into counts per (stage set, currency) — a few hundred groups — and only then is
+ * each group's furthest non-lost position per pipeline found, with the stages' current positions and kinds.
+ * `tops` is materialized: inlined, the planner rescans it (and the deals) once per stage of the join below.
+ * `scope` is over dealStageSummaries's owner and team columns.
  */
 export async function funnel(db: Executor, o: SalesOptions & { pipelineId?: string | undefined }): Promise<FunnelRow[]> {
-  const h = dealStageHistory;
+  const r = dealStageSummaries;
   const s = pipelineStages;
   const query = sql`
-    WITH d AS (SELECT ${deals.id} AS id, ${deals.amount} AS amount, ${deals.currency} AS currency FROM ${deals}
-               WHERE ${deals.deletedAt} IS NULL AND ${inRange(sql`${deals.createdAt}`, o.range)} ${and(o.scope)}),
-    reach AS (SELECT ${h.dealId} AS deal_id, ${s.pipelineId} AS pipeline_id, max(${s.position}) AS top
-              FROM ${h} JOIN d ON d.id = ${h.dealId} JOIN ${s} ON ${s.id} = ${h.toStageId}
-              WHERE ${s.kind} <> 'lost' GROUP BY 1, 2),
-    tops AS (SELECT r.pipeline_id, r.top, d.currency, count(*) AS n, sum(d.amount) AS amount
-             FROM reach r JOIN d ON d.id = r.deal_id GROUP BY 1, 2, 3)
+    WITH g AS (SELECT ${r.reachedStageIds} AS stage_ids, ${r.currency} AS currency, count(*) AS n, sum(${r.amount}) AS amount
+               FROM ${r} WHERE ${r.deletedAt} IS NULL AND ${inRange(sql`${r.createdAt}`, o.range)} ${and(o.scope)}
+               GROUP BY 1, 2),
+    tops AS MATERIALIZED (SELECT t.pipeline_id, t.top, g.currency, g.n, g.amount
+             FROM g CROSS JOIN LATERAL (SELECT ${s.pipelineId} AS pipeline_id, max(${s.position}) AS top FROM ${s}
+                                        WHERE ${s.id} = ANY (g.stage_ids) AND ${s.kind} <> 'lost' GROUP BY 1) t)
     SELECT p.id AS pipeline_id, p.name AS pipeline_name, st.id AS stage_id, st.name AS stage_name, st.position, st.kind,
            t.currency, coalesce(sum(t.n), 0) AS n, sum(t.amount)::text AS amount
     FROM ${pipelines} p

@@ -2,7 +2,7 @@ import type { RequestContext } from '../../platform/auth/actor.js';
 import { scopeCondition } from '../../platform/auth/permissions.js';
 import type { Executor } from '../../platform/db/client.js';
 import { formatMoney } from '../../platform/http/money.js';
-import { deals } from '../pipeline/deal.table.js';
+import { dealStageSummaries, deals } from '../pipeline/deal.table.js';
 import { leads } from '../pipeline/lead.table.js';
 import { type PartRow, foldBy, runFigure, shape } from './figure-query.js';
 import { type Range, assertArea, num, numOrNull, parseParams, ratio, resolveRange } from './params.js';
@@ -34,9 +34,9 @@ const sizeOf = (rows: SizeRow[]): { byCurrency: DealSizeRowDto[] } => ({
 
 export function createSalesAnalytics({ db }: { db: Executor }) {
   /** The caller's scope over deals or leads; 403 for roles without sales figures. */
-  function scopeFor(ctx: RequestContext, of: 'deals' | 'leads') {
+  function scopeFor(ctx: RequestContext, of: 'deals' | 'leads' | 'summaries') {
     const scope = assertArea(ctx.actor, 'sales');
-    const t = of === 'deals' ? deals : leads;
+    const t = { deals, leads, summaries: dealStageSummaries }[of];
     return scopeCondition(ctx.actor, scope, { ownerId: t.ownerId, teamId: t.teamId });
   }
 
@@ -83,7 +83,7 @@ export function createSalesAnalytics({ db }: { db: Executor }) {
     },
 
     async funnel(ctx: RequestContext, raw: unknown): Promise<FunnelDto> {
-      const scope = scopeFor(ctx, 'deals');
+      const scope = scopeFor(ctx, 'summaries');
       const q = parseParams(FunnelQuery, raw);
       const range = resolveRange(q);
       const rows = await repo.funnel(db, { range, scope, timeZone: q.timeZone, pipelineId: q.pipelineId });
