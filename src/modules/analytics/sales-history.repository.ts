@@ -31,23 +31,29 @@ export interface StageDurationRow {
   current: string | number;
 }
 
+const US_PER_DAY = sql.raw('86400000000');
+
 /**
  * Per open-kind stage: the stays that ended in the range (a stay runs from the history entry that
  * entered the stage to the next entry of the same deal), in days; and the open deals in it now.
  * A stay is one row: the entry that left the stage (fromStageId) and the time of the entry before it
  * (previousChangedAt, kept by a trigger), so only the entries of the range are read; they are
- * aggregated per stage before the stages are joined.
+ * aggregated per stage before the stages are joined. A stay's length is taken in whole microseconds
+ * (what a timestamptz holds, exact in a float8 up to 285 years) and turned into days once per stage:
+ * the exact sum as numeric for the average, the float8 median of bigints. Days as numeric per stay
+ * (extract(epoch)/86400.0) cost twice the CPU, half of it in numeric division and numeric-to-float8
+ * casts, for the same answers (456 k stays at 1 M deals: 2.5 s → 1.2 s of one backend, load 12).
  */
 export async function stageDuration(db: Executor, o: { range: Range; scope: SQL | undefined; pipelineId?: string | undefined }): Promise<StageDurationRow[]> {
   const h = dealStageHistory;
   const query = sql`
     WITH ended AS (
-      SELECT ${h.fromStageId} AS stage_id, extract(epoch FROM ${h.changedAt} - ${h.previousChangedAt}) / 86400.0 AS days
+      SELECT ${h.fromStageId} AS stage_id, (date_part('epoch', ${h.changedAt} - ${h.previousChangedAt}) * 1000000)::bigint AS us
       FROM ${h}
       WHERE ${h.fromStageId} IS NOT NULL AND ${h.previousChangedAt} IS NOT NULL AND ${inRange(sql`${h.changedAt}`, o.range)}
         AND ${liveDeal(sql`${h.dealId}`, o.scope)}),
-    per_stage AS (SELECT stage_id, count(days) AS stays, round(avg(days)::numeric, 2)::float8 AS average,
-                         round((percentile_cont(0.5) WITHIN GROUP (ORDER BY days))::numeric, 2)::float8 AS median
+    per_stage AS (SELECT stage_id, count(us) AS stays, round(sum(us)::numeric / count(us) / ${US_PER_DAY}, 2)::float8 AS average,
+                         round((percentile_cont(0.5) WITHIN GROUP (ORDER BY us))::numeric / ${US_PER_DAY}, 2)::float8 AS median
                   FROM ended GROUP BY stage_id),
     now_in AS (SELECT ${deals.stageId} AS stage_id, count(*) AS n FROM ${deals}
                WHERE ${deals.deletedAt} IS NULL AND ${deals.status} = 'open' ${and(o.scope)} GROUP BY 1)
