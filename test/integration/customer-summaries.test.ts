@@ -175,6 +175,27 @@ t.test('concurrent writers of one customer: no recount overwrites another', asyn
   t.same(await drift(), []);
 });
 
+t.test('one statement over many contacts takes one lock, not one per contact (a 1 M-order COPY ran out of lock memory)', async (t) => {
+  const ids = Array.from({ length: 300 }, () => randomUUID());
+  const idArray = `{${ids.join(',')}}`;
+  await db.execute(sql`INSERT INTO contacts (id) SELECT unnest(${idArray}::uuid[])`);
+  const advisoryLocks = sql`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`;
+  const held = await db.transaction(async (tx) => {
+    await tx.execute(sql`INSERT INTO orders (id, contact_id, status, total, currency, placed_at)
+      SELECT gen_random_uuid(), c, 'paid', 5, 'SAR', '2026-05-01T00:00:00Z'::timestamptz + n * interval '1 hour'
+      FROM unnest(${idArray}::uuid[]) WITH ORDINALITY AS x(c, n)`);
+    const bulk = (await queryRows<{ n: number }>(tx, advisoryLocks)).rows[0]?.n;
+    // a small statement in the same transaction: per-contact locks again (and the shared one it already holds exclusively)
+    await tx.execute(sql`INSERT INTO orders (id, contact_id, status, total, currency, placed_at)
+      VALUES (gen_random_uuid(), ${ids[0]}, 'fulfilled', 7, 'SAR', '2026-06-01T00:00:00Z')`);
+    return { bulk, after: (await queryRows<{ n: number }>(tx, advisoryLocks)).rows[0]?.n };
+  });
+  t.same(held, { bulk: 1, after: 3 }, 'the bulk lock; then it, the shared one and the contact\'s');
+  t.same(await currenciesOf(ids[0]!), [{ currency: 'SAR', orders: 2, revenue: '12.0000' }]);
+  t.same(await summaryOf(ids[299]!), { orders: 1, firstAt: '2026-05-13T12:00:00.000Z', lastAt: '2026-05-13T12:00:00.000Z' });
+  t.same(await drift(), []);
+});
+
 t.test('plain SQL writes and TRUNCATE', async (t) => {
   const c = await newContact();
   const id = randomUUID();
