@@ -53,7 +53,8 @@ export function firstOrders(range: Range): SQL {
     FROM ${summaries} WHERE ${inRange(sql`${summaries.firstAt}`, range)}`;
 }
 const firstOrdersAndLast = (range: Range): SQL =>
-  sql`SELECT ${summaries.contactId} AS contact_id, ${summaries.firstAt} AS first_at, ${summaries.lastAt} AS last_at, ${summaries.orders} AS orders
+  sql`SELECT ${summaries.contactId} AS contact_id, ${summaries.firstAt} AS first_at, ${summaries.lastAt} AS last_at, ${summaries.orders} AS orders,
+      ${summaries.secondAt} AS second_at, ${summaries.penultimateAt} AS penultimate_at
     FROM ${summaries} WHERE ${inRange(sql`${summaries.firstAt}`, range)}`;
 
 export function newCustomersQuery(o: CustomerOptions): FigureQuery {
@@ -88,13 +89,14 @@ export async function retention(db: Executor, o: CustomerOptions): Promise<Reten
   const monthsBetween = (a: SQL, b: SQL) => sql`((extract(year FROM ${b})::int - extract(year FROM ${a})::int) * 12 + extract(month FROM ${b})::int - extract(month FROM ${a})::int)`;
   // Read from the summaries: every member ordered in its cohort month (month 0 = the cohort's size),
   // and a member with two or more orders in the month of its latest one. Only the orders strictly
-  // between a member's first and latest can add other months: those of members with three or more
-  // orders and a month between the two, read per member from orders_counted_contact_idx
-  // (index-only). A member's orders are all at or after its first, so `from` bounds the cohorts
-  // alone. The latest month of the figure is that of the latest counted order of all (at or after
+  // between a member's first and latest can add other months, for members with three or more orders
+  // and a month between the two: with up to four orders they are the second and second-to-last the
+  // summaries keep; with five or more they are read per member from orders_counted_contact_idx
+  // (index-only; a fifth of them at the benchmark's scale). A member's orders are all at or after its
+  // first, so `from` bounds the cohorts alone. The latest month of the figure is that of the latest counted order of all (at or after
   // `from` whenever a cohort exists).
   const month = (col: SQL) => sql`date_trunc('month', ${col} AT TIME ZONE ${tz})`;
-  const members = sql`SELECT contact_id, orders, first_at, last_at, ${month(sql`first_at`)} AS cohort, ${month(sql`last_at`)} AS last_m
+  const members = sql`SELECT contact_id, orders, first_at, last_at, second_at, penultimate_at, ${month(sql`first_at`)} AS cohort, ${month(sql`last_at`)} AS last_m
     FROM (${firstOrdersAndLast(o.range)}) f`;
   const query = sql`
     WITH c AS NOT MATERIALIZED (${members}),
@@ -108,10 +110,17 @@ export async function retention(db: Executor, o: CustomerOptions): Promise<Reten
       UNION ALL
       SELECT cohort, lm, n FROM k WHERE lm IS NOT NULL
       UNION ALL
+      SELECT d.cohort, v.m, count(*) FROM (
+        SELECT cohort, last_m, ${month(sql`second_at`)} AS m1, ${month(sql`penultimate_at`)} AS m2 FROM c
+        WHERE orders BETWEEN 3 AND 4 AND last_m > cohort + interval '1 month') d
+        CROSS JOIN LATERAL (VALUES (d.m1), (CASE WHEN d.m2 <> d.m1 THEN d.m2 END)) v(m)
+      WHERE v.m > d.cohort AND v.m < d.last_m
+      GROUP BY d.cohort, v.m
+      UNION ALL
       SELECT c.cohort, p.m, count(*) FROM c CROSS JOIN LATERAL (
         SELECT DISTINCT ${month(sql`placed_at`)} AS m FROM ${orders}
         WHERE ${orders.contactId} = c.contact_id AND ${COUNTED} AND ${orders.placedAt} > c.first_at AND ${orders.placedAt} < c.last_at) p
-      WHERE c.orders >= 3 AND c.last_m > c.cohort + interval '1 month' AND p.m > c.cohort AND p.m < c.last_m
+      WHERE c.orders >= 5 AND c.last_m > c.cohort + interval '1 month' AND p.m > c.cohort AND p.m < c.last_m
       GROUP BY c.cohort, p.m)
     SELECT to_char(x.cohort, 'YYYY-MM') AS cohort, ${monthsBetween(sql`x.cohort`, sql`x.m`)} AS n, sum(x.customers)::int AS customers, l.last
     FROM x, l GROUP BY x.cohort, x.m, l.last ORDER BY 1, 2`;
