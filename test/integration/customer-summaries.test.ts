@@ -19,13 +19,15 @@ const admin = h.user('admin');
 
 const COUNTED = sql`deleted_at IS NULL AND status IN ('paid', 'fulfilled')`;
 const recount = {
-  perContact: sql`SELECT contact_id, min(placed_at) AS first_at, max(placed_at) AS last_at, count(*)::int AS orders
+  perContact: sql`SELECT contact_id, min(placed_at) AS first_at, max(placed_at) AS last_at, count(*)::int AS orders,
+      CASE WHEN count(*) >= 3 THEN (array_agg(placed_at ORDER BY placed_at))[2] END AS second_at,
+      CASE WHEN count(*) >= 3 THEN (array_agg(placed_at ORDER BY placed_at))[count(*) - 1] END AS penultimate_at
     FROM orders WHERE ${COUNTED} GROUP BY 1`,
   perCurrency: sql`SELECT contact_id, currency, min(placed_at) AS first_at, max(placed_at) AS last_at, count(*)::int AS orders, sum(total) AS revenue
     FROM orders WHERE ${COUNTED} GROUP BY 1, 2`,
 };
 const kept = {
-  perContact: sql`SELECT contact_id, first_at, last_at, orders FROM customer_order_summaries`,
+  perContact: sql`SELECT contact_id, first_at, last_at, orders, second_at, penultimate_at FROM customer_order_summaries`,
   perCurrency: sql`SELECT contact_id, currency, first_at, last_at, orders, revenue FROM customer_currency_summaries`,
 };
 

@@ -53,7 +53,8 @@ export function firstOrders(range: Range): SQL {
     FROM ${summaries} WHERE ${inRange(sql`${summaries.firstAt}`, range)}`;
 }
 const firstOrdersAndLast = (range: Range): SQL =>
-  sql`SELECT ${summaries.contactId} AS contact_id, ${summaries.firstAt} AS first_at, ${summaries.lastAt} AS last_at, ${summaries.orders} AS orders
+  sql`SELECT ${summaries.contactId} AS contact_id, ${summaries.firstAt} AS first_at, ${summaries.lastAt} AS last_at, ${summaries.orders} AS orders,
+      ${summaries.secondAt} AS second_at, ${summaries.penultimateAt} AS penultimate_at
     FROM ${summaries} WHERE ${inRange(sql`${summaries.firstAt}`, range)}`;
 
 export function newCustomersQuery(o: CustomerOptions): FigureQuery {
@@ -88,26 +89,38 @@ export async function retention(db: Executor, o: CustomerOptions): Promise<Reten
   const monthsBetween = (a: SQL, b: SQL) => sql`((extract(year FROM ${b})::int - extract(year FROM ${a})::int) * 12 + extract(month FROM ${b})::int - extract(month FROM ${a})::int)`;
   // Read from the summaries: every member ordered in its cohort month (month 0 = the cohort's size),
   // and a member with two or more orders in the month of its latest one. Only the orders strictly
-  // between a member's first and latest can add other months: those of members with three or more
-  // orders and a month between the two, read per member from orders_counted_contact_idx
-  // (index-only). A member's orders are all at or after its first, so `from` bounds the cohorts
-  // alone. The latest month of the figure is that of the latest counted order of all (at or after
+  // between a member's first and latest can add other months, for members with three or more orders
+  // and a month between the two: with up to four orders they are the second and second-to-last the
+  // summaries keep; with five or more they are read per member from orders_counted_contact_idx
+  // (index-only; a fifth of them at the benchmark's scale). A member's orders are all at or after its
+  // first, so `from` bounds the cohorts alone. The latest month of the figure is that of the latest counted order of all (at or after
   // `from` whenever a cohort exists).
   const month = (col: SQL) => sql`date_trunc('month', ${col} AT TIME ZONE ${tz})`;
-  const members = sql`SELECT contact_id, orders, first_at, last_at, ${month(sql`first_at`)} AS cohort, ${month(sql`last_at`)} AS last_m
+  const members = sql`SELECT contact_id, orders, first_at, last_at, second_at, penultimate_at, ${month(sql`first_at`)} AS cohort, ${month(sql`last_at`)} AS last_m
     FROM (${firstOrdersAndLast(o.range)}) f`;
   const query = sql`
     WITH c AS NOT MATERIALIZED (${members}),
     l AS (SELECT to_char(${month(sql`max(${orders.placedAt})`)}, 'YYYY-MM') AS last FROM ${orders} WHERE ${COUNTED}),
+    -- one pass over the members: per cohort and month of the latest order when it is a later month
+    -- (only computed for members with two or more orders), how many; it gives both the cohort's size
+    -- and the members counted in their latest month (two passes before: 710 → 600 ms of CPU at 448 k)
+    k AS (SELECT cohort, CASE WHEN orders >= 2 AND last_m > cohort THEN last_m END AS lm, count(*) AS n FROM c GROUP BY 1, 2),
     x AS (
-      SELECT cohort, cohort AS m, count(*) AS customers FROM c GROUP BY cohort
+      SELECT cohort, cohort AS m, sum(n) AS customers FROM k GROUP BY cohort
       UNION ALL
-      SELECT cohort, last_m, count(*) FROM c WHERE orders >= 2 AND last_m > cohort GROUP BY cohort, last_m
+      SELECT cohort, lm, n FROM k WHERE lm IS NOT NULL
+      UNION ALL
+      SELECT d.cohort, v.m, count(*) FROM (
+        SELECT cohort, last_m, ${month(sql`second_at`)} AS m1, ${month(sql`penultimate_at`)} AS m2 FROM c
+        WHERE orders BETWEEN 3 AND 4 AND last_m > cohort + interval '1 month') d
+        CROSS JOIN LATERAL (VALUES (d.m1), (CASE WHEN d.m2 <> d.m1 THEN d.m2 END)) v(m)
+      WHERE v.m > d.cohort AND v.m < d.last_m
+      GROUP BY d.cohort, v.m
       UNION ALL
       SELECT c.cohort, p.m, count(*) FROM c CROSS JOIN LATERAL (
         SELECT DISTINCT ${month(sql`placed_at`)} AS m FROM ${orders}
         WHERE ${orders.contactId} = c.contact_id AND ${COUNTED} AND ${orders.placedAt} > c.first_at AND ${orders.placedAt} < c.last_at) p
-      WHERE c.orders >= 3 AND c.last_m > c.cohort + interval '1 month' AND p.m > c.cohort AND p.m < c.last_m
+      WHERE c.orders >= 5 AND c.last_m > c.cohort + interval '1 month' AND p.m > c.cohort AND p.m < c.last_m
       GROUP BY c.cohort, p.m)
     SELECT to_char(x.cohort, 'YYYY-MM') AS cohort, ${monthsBetween(sql`x.cohort`, sql`x.m`)} AS n, sum(x.customers)::int AS customers, l.last
     FROM x, l GROUP BY x.cohort, x.m, l.last ORDER BY 1, 2`;
@@ -205,14 +218,12 @@ export interface RfmRow {
  */
 export async function rfm(db: Executor, o: CustomerOptions & { currency?: string | undefined }): Promise<RfmRow[]> {
   // ceil(5k/N) is at least j exactly when k ≥ q + 1, q = floor((j − 1)N / 5), i.e. when the value is at
-  // least the (q + 1)-th smallest of the currency (ties included): four thresholds per measure, read
-  // by one sort of the values (percentile_disc at (q + 0.5) / N is the (q + 1)-th value, whatever the
-  // float rounding), then a comparison per customer instead of three window sorts of whole rows.
-  const score = (col: string) => sql.raw(`1 + ${[1, 2, 3, 4].map((j) => `(c.${col} >= t.${col}${j})::int`).join(' + ')}`);
-  const thresholds = (col: string) => sql.raw([1, 2, 3, 4].map((j) => `${col}[${j}] AS ${col}${j}`).join(', '));
-  // per customer and currency: latest order, count, sum; all time they are the currency summaries
-  // (read three times rather than stored once). Currencies compare bytewise (COLLATE "C"): grouping
-  // by them then costs a memcmp, not a locale comparison; codes are ASCII capitals, same order.
+  // least the (q + 1)-th smallest of the currency (ties included): the thresholds come from one sort of
+  // the values per measure (percentile_disc at (q + 0.5) / N is the (q + 1)-th value, whatever the float
+  // rounding). The scores pass them in order, so "score ≥ j + 1" is "value ≥ threshold j", and each
+  // segment rule is a few comparisons with the thresholds: the scores themselves are never computed
+  // (materializing them per customer cost more than the segment rules: 1 150 → 680 ms of CPU at 448 k
+  // customers).
   const customerValues = allTime(o.range)
     ? sql`SELECT ${perCurrency.contactId} AS contact_id, ${perCurrency.currency} COLLATE "C" AS currency, ${perCurrency.lastAt} AS last_at,
                  ${perCurrency.orders} AS f, ${perCurrency.revenue} AS m
@@ -230,15 +241,15 @@ export async function rfm(db: Executor, o: CustomerOptions & { currency?: string
             SELECT percentile_disc(p.q) WITHIN GROUP (ORDER BY c.last_at) AS last_at, percentile_disc(p.q) WITHIN GROUP (ORDER BY c.f) AS f,
                    percentile_disc(p.q) WITHIN GROUP (ORDER BY c.m) AS m
             FROM c WHERE c.currency = p.currency) x),
-    u AS MATERIALIZED (SELECT currency, ${thresholds('last_at')}, ${thresholds('f')}, ${thresholds('m')} FROM t),
-    s AS MATERIALIZED (SELECT c.currency, ${score('last_at')} AS r, ${score('f')} AS f, ${score('m')} AS m FROM c JOIN u t ON t.currency = c.currency),
-    -- scores computed once per customer (materialized: inlined, each rule would recompute them), the
-    -- segment as a number, counted by a hash aggregate
-    g AS (SELECT currency, CASE WHEN r >= 4 AND f >= 4 AND m >= 4 THEN 1 WHEN r >= 3 AND f >= 3 THEN 2 WHEN r >= 4 THEN 3
-                                WHEN r = 3 THEN 4 WHEN f >= 3 THEN 5 WHEN r = 2 THEN 6 ELSE 7 END AS segment FROM s)
-    SELECT currency,
-           (ARRAY['champions', 'loyal', 'new_customers', 'potential_loyalists', 'at_risk', 'hibernating', 'lost'])[segment] AS segment,
+    -- threshold j of each measure (score ≥ j + 1 from it on): those the segment rules compare with
+    u AS MATERIALIZED (SELECT currency, last_at[1] AS r2, last_at[2] AS r3, last_at[3] AS r4, f[2] AS f3, f[3] AS f4, m[3] AS m4 FROM t)
+    -- the rules of RFM_SEGMENTS in order, first match: R ≥ 4 is last_at ≥ r4, R = 3 what is left of R ≥ 3, …
+    SELECT g.currency, (ARRAY['champions', 'loyal', 'new_customers', 'potential_loyalists', 'at_risk', 'hibernating', 'lost'])[g.segment] AS segment,
            count(*) AS n
-    FROM g GROUP BY currency, g.segment ORDER BY 1, 2`;
+    FROM (SELECT c.currency, CASE WHEN c.last_at >= t.r4 AND c.f >= t.f4 AND c.m >= t.m4 THEN 1 WHEN c.last_at >= t.r3 AND c.f >= t.f3 THEN 2
+                                  WHEN c.last_at >= t.r4 THEN 3 WHEN c.last_at >= t.r3 THEN 4 WHEN c.f >= t.f3 THEN 5 WHEN c.last_at >= t.r2 THEN 6
+                                  ELSE 7 END AS segment
+          FROM c JOIN u t ON t.currency = c.currency) g
+    GROUP BY g.currency, g.segment ORDER BY 1, 2`;
   return (await queryRows<RfmRow>(db, query)).rows;
 }

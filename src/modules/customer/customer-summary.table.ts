@@ -18,6 +18,11 @@ export const customerOrderSummaries = pgTable(
     firstAt: ts('first_at').notNull(),
     lastAt: ts('last_at').notNull(),
     orders: integer('orders').notNull(),
+    // with three or more orders (else null): the second and the second-to-last, by placed_at, which
+    // are all the orders between the first and the latest for up to four (retention reads the months
+    // of those, and the orders themselves only for customers with five or more)
+    secondAt: ts('second_at'),
+    penultimateAt: ts('penultimate_at'),
   },
   // new customers, acquisition cost and retention cohorts: customers whose first order is in a range
   (t) => [index('customer_order_summaries_first_idx').on(t.firstAt, t.contactId)],

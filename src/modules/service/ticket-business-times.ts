@@ -49,11 +49,14 @@ export async function ticketCalendars(db: Executor): Promise<TicketCalendars> {
   const keys = new Map([...byId].map(([id, cal]) => [id, calendarKey(cal)]));
   const fallbackKey = calendarKey(fallback);
   const pick = (policyId: string | null) => (policyId && byId.get(policyId)) || fallback;
-  return {
-    pick,
-    keyOf: (policyId) => (policyId && keys.get(policyId)) || fallbackKey,
-    keySql: sql`coalesce((${JSON.stringify(Object.fromEntries(keys))}::jsonb ->> ${tickets.slaPolicyId}::text), ${fallbackKey})`,
-  };
+  // Per row, a CASE over the policies whose calendar is not the fallback's (usually none: then a
+  // constant). It was a jsonb lookup of the policy id as text, about 1 µs a row: half of response
+  // times' database CPU at 200 k tickets (900 → 440 ms).
+  const otherCalendars = [...keys].filter(([, key]) => key !== fallbackKey);
+  const keySql = otherCalendars.length
+    ? sql`(CASE ${tickets.slaPolicyId} ${sql.join(otherCalendars.map(([id, key]) => sql`WHEN ${id}::uuid THEN ${key}::text`), sql` `)} ELSE ${fallbackKey}::text END)`
+    : sql`${fallbackKey}::text`;
+  return { pick, keyOf: (policyId) => (policyId && keys.get(policyId)) || fallbackKey, keySql };
 }
 
 /** SQL: the stored first-response / resolution minutes still measure the ticket as it is. */
