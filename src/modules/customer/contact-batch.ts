@@ -5,14 +5,13 @@ import { claimExternalIdsMany, releaseExternalIds, sameExternalIds } from '../..
 import type { RequestContext } from '../../platform/auth/actor.js';
 import { notFound } from '../../platform/errors/app-error.js';
 import { parseInput } from '../../platform/errors/field-errors.js';
-import { recordAudit } from '../../platform/audit/audit.js';
-import { emit } from '../../platform/events/outbox.js';
 import { type BatchResult, type BatchStatus, errorOf, runBatch } from '../../platform/http/batch.js';
-import { ContactCreate, ContactPatch, type ContactPatchInput, toContactDto } from './contact.schema.js';
+import { ContactCreate, ContactPatch, type ContactPatchInput } from './contact.schema.js';
 import type { ContactInsert, ContactRow } from './contact.table.js';
 import { companyToCheck, liveCompanyIds, missingCompany } from './contact-checks.js';
 import { queueContactRefresh } from './duplicate-queue.js';
 import * as repo from './contact.repository.js';
+import { insertContactsRecorded, updateContactsRecorded } from './contact-batch.repository.js';
 
 // A contacts batch of creates or upserts, written set-based: one lock query for every key, the checks
 // in memory, one INSERT for the new rows and one UPDATE for the changed ones, one audit and one outbox
@@ -99,10 +98,10 @@ export async function writeContactBatch(
   }
   const pending = plans.filter((p) => !results[p.index] && !fallback.includes(p.index));
   const written = [
-    ...(await insertNew(tx, pending.filter((p) => p.values), fallback)),
-    ...(await updateChanged(tx, pending.filter((p) => p.changes), fallback)),
+    ...(await insertNew(tx, ctx, pending.filter((p) => p.values), fallback)),
+    ...(await updateChanged(tx, ctx, pending.filter((p) => p.changes), fallback)),
   ].sort((a, b) => a.index - b.index);
-  await recordWrites(tx, ctx, written);
+  await queueContactRefresh(tx, written);
   for (const w of written) results[w.index] = { index: w.index, id: w.row.id, status: w.before ? 'updated' : 'created' };
 
   if (fallback.length) {
@@ -116,46 +115,39 @@ export async function writeContactBatch(
   return results as BatchResult[];
 }
 
+/** A record written: `row` is what its contact now holds in the columns duplicate-queue.ts compares (not read back). */
 type Written = { index: number; before: ContactRow | null; row: ContactRow };
 
-/** The new rows: their external ids claimed, then one INSERT; a record that lost a claim or a unique value goes to `fallback`. */
-async function insertNew(tx: Executor, plans: Plan[], fallback: number[]): Promise<Written[]> {
+/**
+ * The new rows: their external ids claimed, then one INSERT with their audit rows and events; a record
+ * that lost a claim or a unique value goes to `fallback`.
+ */
+async function insertNew(tx: Executor, ctx: RequestContext, plans: Plan[], fallback: number[]): Promise<Written[]> {
   const claims = plans.flatMap((p) => Object.entries(p.values!.externalIds ?? {}).map(([system, externalId]) => ({ entityId: p.values!.id, system, externalId })));
   const lost = await claimExternalIdsMany(tx, 'contact', claims);
   const claimed = plans.filter((p) => !lost.has(p.values!.id));
-  const rows = new Map((await repo.insertContactsUnlessTaken(tx, claimed.map((p) => p.values!))).map((r) => [r.id, r]));
-  await releaseExternalIds(tx, 'contact', claimed.filter((p) => !rows.has(p.values!.id)).map((p) => p.values!.id));
+  const inserted = await insertContactsRecorded(tx, ctx, claimed.map((p) => p.values!));
+  await releaseExternalIds(tx, 'contact', claimed.filter((p) => !inserted.has(p.values!.id)).map((p) => p.values!.id));
   const out: Written[] = [];
   for (const p of plans) {
-    const row = rows.get(p.values!.id);
-    if (row) out.push({ index: p.index, before: null, row });
+    if (inserted.has(p.values!.id)) out.push({ index: p.index, before: null, row: p.values as ContactRow });
     else fallback.push(p.index);
   }
   return out;
 }
 
-/** The changed rows in one UPDATE; should it meet a unique value (email, a unique custom field), every update goes to `fallback`. */
-async function updateChanged(tx: Executor, plans: Plan[], fallback: number[]): Promise<Written[]> {
+/**
+ * The changed rows in one UPDATE with their audit rows and events; should it meet a unique value
+ * (email, a unique custom field), every update goes to `fallback`.
+ */
+async function updateChanged(tx: Executor, ctx: RequestContext, plans: Plan[], fallback: number[]): Promise<Written[]> {
   if (!plans.length) return [];
   try {
-    const rows = await tx.transaction((sp) => repo.updateContactsTo(sp as unknown as Executor, plans.map((p) => ({ current: p.current!, changes: p.changes! }))));
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return plans.map((p) => ({ index: p.index, before: p.current!, row: byId.get(p.current!.id) as ContactRow }));
+    await tx.transaction((sp) => updateContactsRecorded(sp as unknown as Executor, ctx, plans.map((p) => ({ current: p.current!, changes: p.changes! }))));
+    return plans.map((p) => ({ index: p.index, before: p.current!, row: { ...p.current!, ...p.changes } as ContactRow }));
   } catch (e) {
     if (!driverError(e)?.code?.startsWith('23')) throw e; // integrity violations only; anything else fails the call
     fallback.push(...plans.map((p) => p.index));
     return [];
   }
-}
-
-/** What every contact write records (contact.service's `written`), once for the whole batch. */
-async function recordWrites(tx: Executor, ctx: RequestContext, written: Written[]): Promise<void> {
-  if (!written.length) return;
-  const changes = written.map((w) => ({
-    action: w.before ? 'update' : 'create', entityType: 'contact', entityId: w.row.id,
-    before: w.before ? toContactDto(w.before) : null, after: toContactDto(w.row),
-  }));
-  await recordAudit(tx, ctx, changes);
-  await emit(tx, ctx, changes.map((c) => ({ ...c, type: c.before ? 'contact.updated' : 'contact.created' })));
-  await queueContactRefresh(tx, written);
 }
