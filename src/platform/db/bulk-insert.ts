@@ -61,7 +61,8 @@ export function rowsAsSelect<T extends PgTable>(table: T, rows: readonly Record<
       let value = row[col.key];
       if (value === undefined) value = col.defaultFn ? col.defaultFn() : col.jsDefault;
       if (typeof value === 'object' && value !== null && is(value, SQL)) throw new Error(`rowsAsSelect: ${col.name} is an SQL expression; insert such rows with values()`);
-      out[col.name] = value ?? null;
+      // a column left out reads as NULL, as null would: fewer bytes to build, send and parse (a contact has ~12 nulls)
+      if (value !== null && value !== undefined) out[col.name] = value;
     }
     return out;
   });
