@@ -5,7 +5,6 @@ import type { CollectionSpec, CompiledList } from '../../platform/http/collectio
 import { searchCondition, searchRank } from './search.js';
 import { type ContactInsert, type ContactRow, LIFECYCLE_STAGES, contacts } from './contact.table.js';
 import { externalIds } from '../../platform/db/external-ids.table.js';
-import { BULK_FROM_ROWS, rowsAsSelect } from '../../platform/db/bulk-insert.js';
 
 // Queries only. Every function takes the executor first; permissions are the service's business.
 
@@ -151,30 +150,4 @@ export async function lockContactsByKeys(tx: Executor, idProperty: string, keys:
     .orderBy(c.id)
     .for('update', { of: c });
   return new Map(rows.filter((r) => !r.row.deletedAt).map((r) => [r.key, r.row]));
-}
-
-/** Inserts the rows; a row that meets any unique index (email, a unique custom field) is left out of the answer. */
-export async function insertContactsUnlessTaken(tx: Executor, values: ContactInsert[]): Promise<ContactRow[]> {
-  if (!values.length) return [];
-  const insert = tx.insert(c);
-  return (values.length >= BULK_FROM_ROWS ? insert.select(rowsAsSelect(c, values)) : insert.values(values)).onConflictDoNothing().returning();
-}
-
-/**
- * Writes each row's new values in one UPDATE (the rows are locked by the caller): only the columns
- * some row changes, the others' current values passed through. Version and updatedAt move as in updateContact.
- */
-export async function updateContactsTo(tx: Executor, rows: { current: ContactRow; changes: Partial<ContactInsert> }[]): Promise<ContactRow[]> {
-  if (!rows.length) return [];
-  const columns = getTableColumns(c);
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.changes)))] as (keyof typeof columns)[];
-  const values = rows.map((r) => Object.fromEntries([['id', r.current.id], ...keys.map((k) => [columns[k].name, { ...r.current, ...r.changes }[k] ?? null])]));
-  const shape = sql.join([sql`id uuid`, ...keys.map((k) => sql`${sql.identifier(columns[k].name)} ${sql.raw(columns[k].getSQLType())}`)], sql`, `);
-  const set = Object.fromEntries(keys.map((k) => [k, sql`${sql.identifier('v')}.${sql.identifier(columns[k].name)}`]));
-  return tx
-    .update(c)
-    .set({ ...set, version: sql`${c.version} + 1`, updatedAt: sql`now()` })
-    .from(sql`jsonb_to_recordset(${JSON.stringify(values)}::jsonb) AS v(${shape})`)
-    .where(sql`${c.id} = v.id`)
-    .returning();
 }

@@ -1,31 +1,29 @@
-import { z } from 'zod';
 import { type SQL, and } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
 import { newId } from '../../platform/db/columns.js';
-import { claimExternalId, findByExternalId, sameExternalIds, syncExternalIds } from '../../platform/db/external-ids.js';
+import { claimExternalId, sameExternalIds, syncExternalIds } from '../../platform/db/external-ids.js';
 import type { RequestContext } from '../../platform/auth/actor.js';
 import {
   assertCan, assertManagerial, assertOwnershipAssignable, inScope, scopeCondition,
 } from '../../platform/auth/permissions.js';
-import { AppError, notFound, validationFailed } from '../../platform/errors/app-error.js';
+import { AppError, notFound } from '../../platform/errors/app-error.js';
 import { parseInput } from '../../platform/errors/field-errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { emit } from '../../platform/events/outbox.js';
 import { compileFilter, compileList, toPage, type Page } from '../../platform/http/collection.js';
 import type { ParsedListQuery } from '../../platform/http/list-query.js';
 import { applyPatch } from '../../platform/http/merge-patch.js';
-import { type BatchResult, type BatchStatus, applyBatchOperation, assertBatchSize, batchIdProperty, runBatch } from '../../platform/http/batch.js';
-import { admissionGate } from '../../platform/http/admission.js';
+import { type BatchResult, type BatchStatus, applyBatchOperation } from '../../platform/http/batch.js';
 import {
-  ContactCreate, type ContactDto, ContactIdProperty, ContactPatch, type ContactPatchInput, toContactDto,
+  ContactCreate, type ContactDto, ContactPatch, type ContactPatchInput, toContactDto,
 } from './contact.schema.js';
 import { type ContactInsert, type ContactRow, contacts } from './contact.table.js';
 import type { CompanyDto } from './company.schema.js';
 import { rankedCollection, searchTextOf } from './search.js';
 import * as repo from './contact.repository.js';
 import { checkContact, checkContactFields } from './contact-checks.js';
-import { writeContactBatch } from './contact-batch.js';
+import { type ContactBatchRequest, contactBatchCalls, contactKeyOf, lockContactByKey } from './contact-batch.js';
 import { contactNameKey } from './duplicate.repository.js';
 import { queueContactRefreshOf } from './duplicate-queue.js';
 import { mergedConflict, mergedInto } from './merge.schema.js';
@@ -46,14 +44,6 @@ export interface ContactServiceDeps {
 
 const ENTITY = 'contact';
 const OBJECT_FIELDS = ['address', 'externalIds', 'custom'] as const;
-/** batches of at least this many creates or upserts are written set-based (contact-batch.ts) */
-const SET_BASED_FROM = 10;
-/**
- * Batches of at least SET_BASED_FROM records run two at a time per process, four more waiting up to 10 s
- * for a turn; any more get 503 with Retry-After at once (admission.ts: fifty at once starved the pool
- * and the event loop). Two keep both cores busy (this process and PostgreSQL) on the 2-core reference machine.
- */
-const BATCH_ADMISSION = { what: 'batches', concurrency: 2, queue: 4, maxWaitMs: 10_000, retryAfterSeconds: 5 };
 /** Company.contacts lists at most this many per company (newest first). */
 export const CONTACTS_PER_COMPANY = 100;
 
@@ -81,7 +71,6 @@ const consentTimes = (v: { emailOptIn?: boolean | undefined; smsOptIn?: boolean 
 
 export function createContactService(deps: ContactServiceDeps) {
   const { db } = deps;
-  const batchGate = admissionGate(BATCH_ADMISSION);
   const validateCustom = deps.validateCustom ?? refuseAllCustom;
   /** the collection with this moment's custom fields (`custom.<key>`) filterable and sortable */
   const collection = async (executor?: Executor) =>
@@ -179,26 +168,6 @@ export function createContactService(deps: ContactServiceDeps) {
     return row;
   }
 
-  /** The value a record is matched by: `id`, `email` or `externalIds.<system>` of the record. */
-  function keyOf(idProperty: string, record: Record<string, unknown>): string {
-    const system = idProperty.startsWith('externalId.') ? idProperty.slice('externalId.'.length) : undefined;
-    const ids = record.externalIds as Record<string, unknown> | undefined;
-    const key = system ? (ids && typeof ids === 'object' ? ids[system] : undefined) : record[idProperty];
-    const path = system ? `externalIds.${system}` : idProperty;
-    if (typeof key !== 'string' || !key.trim()) throw validationFailed([{ path, message: `is required to match by ${idProperty}` }]);
-    if (idProperty === 'id' && !z.uuid().safeParse(key).success) throw validationFailed([{ path: 'id', message: 'must be a UUID' }]);
-    return idProperty === 'email' ? key.trim().toLowerCase() : key.trim();
-  }
-
-  /** Finds the live record an upsert, update or delete addresses, locked, or undefined. */
-  async function lockByKey(tx: Executor, idProperty: string, record: Record<string, unknown>): Promise<ContactRow | undefined> {
-    const key = keyOf(idProperty, record);
-    if (idProperty === 'email') return repo.lockContactByEmail(tx, key);
-    const id = idProperty === 'id' ? key : await findByExternalId(tx, ENTITY, idProperty.slice('externalId.'.length), key);
-    const row = id ? await repo.lockContact(tx, id) : undefined;
-    return row && !row.deletedAt ? row : undefined;
-  }
-
   /**
    * INSERT … ON CONFLICT is the arbiter, never a lookup alone: by email the partial unique index, by
    * external id the claim in external_ids. The loser of a race matches the winner's record next round.
@@ -206,7 +175,7 @@ export function createContactService(deps: ContactServiceDeps) {
   async function upsertIn(tx: Executor, ctx: RequestContext, idProperty: string, record: Record<string, unknown>) {
     const { id: _id, ...fields } = record;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const existing = await lockByKey(tx, idProperty, record);
+      const existing = await lockContactByKey(tx, idProperty, record);
       if (existing) {
         const r = await updateIn(tx, ctx, existing, fields);
         return { id: r.row.id, status: (r.changed ? 'updated' : 'unchanged') as BatchStatus };
@@ -216,7 +185,7 @@ export function createContactService(deps: ContactServiceDeps) {
       let row: ContactRow | undefined;
       if (idProperty === 'email') {
         row = await repo.insertContactUnlessEmailTaken(tx, values);
-      } else if ((await claimExternalId(tx, ENTITY, idProperty.slice('externalId.'.length), keyOf(idProperty, record), values.id)) === values.id) {
+      } else if ((await claimExternalId(tx, ENTITY, idProperty.slice('externalId.'.length), contactKeyOf(idProperty, record), values.id)) === values.id) {
         row = await repo.insertContact(tx, values);
       }
       if (row) {
@@ -235,7 +204,7 @@ export function createContactService(deps: ContactServiceDeps) {
   async function reuseOrCreateIn(tx: Executor, ctx: RequestContext, record: Record<string, unknown>): Promise<{ row: ContactRow; created: boolean }> {
     if (typeof record.email !== 'string' || !record.email.trim()) return { row: await createIn(tx, ctx, record), created: true };
     for (let attempt = 0; attempt < 3; attempt++) {
-      const existing = await lockByKey(tx, 'email', record);
+      const existing = await lockContactByKey(tx, 'email', record);
       if (existing) return { row: existing, created: false };
       const row = await repo.insertContactUnlessEmailTaken(tx, { ...(await newValues(tx, ctx, record)), id: newId() });
       if (row) {
@@ -268,11 +237,24 @@ export function createContactService(deps: ContactServiceDeps) {
     return { includeDeleted: q.includeDeleted ?? false, scope: scopeCondition(ctx.actor, scope, repo.ownedColumns), q: q.q };
   }
 
+  const batches = contactBatchCalls(db, {
+    valuesOfNew, changesOf: (c, current, patch) => changesOf(c, current, patch),
+    checkFields: (x, input, current) => checkContactFields(x, input, current, { defaultPhoneRegion: deps.defaultPhoneRegion, validateCustom }),
+    perRecord: (ctx, operation, idProperty) => (t, raw) =>
+      applyBatchOperation(t, operation, idProperty, raw, {
+        entity: 'Contact',
+        create: (x, record) => createIn(x, ctx, record),
+        upsert: (x, key, record) => upsertIn(x, ctx, key, record),
+        lockByKey: lockContactByKey,
+        update: (x, current, fields) => updateIn(x, ctx, current, fields),
+        remove: (x, id) => removeIn(x, ctx, id),
+      }),
+  });
+
   return {
     owners: deps.owners,
 
-    /** Throws 503 with Retry-After when a large batch would be refused now: REST asks before reading the body. */
-    assertBatchRoom: () => batchGate.assertRoom(),
+    assertBatchRoom: () => batches.assertRoom(),
 
     /** For other modules' transactions (lead conversion): reuse by email or create; DTO and whether it was new. */
     async reuseOrCreateIn(tx: Executor, ctx: RequestContext, record: Record<string, unknown>): Promise<{ contact: ContactDto; created: boolean }> {
@@ -354,42 +336,10 @@ export function createContactService(deps: ContactServiceDeps) {
       return toContactDto(row);
     },
 
-    /**
-     * `within`: write in the caller's transaction (as a savepoint) instead of one of its own — the import
-     * worker commits a chunk's writes together with the chunk's resume point, so no row is applied twice.
-     */
-    async batch(
-      ctx: RequestContext,
-      req: { operation: 'create' | 'update' | 'upsert' | 'delete'; idProperty?: string | undefined; records: unknown[]; atomic?: boolean | undefined },
-      within?: Executor,
-    ): Promise<BatchResult[]> {
+    /** `within`: write in the caller's transaction (the import worker's chunk), see contact-batch.ts */
+    async batch(ctx: RequestContext, req: ContactBatchRequest, within?: Executor): Promise<BatchResult[]> {
       assertCan(ctx.actor, 'customers', 'write');
-      const idProperty = batchIdProperty(ContactIdProperty, req.idProperty);
-      const perRecord = (t: Executor, raw: unknown) =>
-        applyBatchOperation(t, req.operation, idProperty, raw, {
-          entity: 'Contact',
-          create: (x, record) => createIn(x, ctx, record),
-          upsert: (x, key, record) => upsertIn(x, ctx, key, record),
-          lockByKey,
-          update: (x, current, fields) => updateIn(x, ctx, current, fields),
-          remove: (x, id) => removeIn(x, ctx, id),
-        });
-      const { operation } = req;
-      assertBatchSize(req.records); // before the set-based path too, which does not go through runBatch
-      const write = () => inTransaction(within ?? db, async (tx) => {
-        // creates and upserts, the bulk of imports and syncs, go set-based; the rest record by record, and so
-        // do a handful of records, for which the set statements' planning costs more than it saves
-        const setBased = !req.atomic && (operation === 'create' || operation === 'upsert') && req.records.length >= SET_BASED_FROM
-          ? await writeContactBatch(tx, ctx, operation, idProperty, req.records, {
-            keyOf, perRecord, valuesOfNew, changesOf: (c, current, patch) => changesOf(c, current, patch),
-            checkFields: (x, input, current) => checkContactFields(x, input, current, { defaultPhoneRegion: deps.defaultPhoneRegion, validateCustom }),
-          })
-          : undefined;
-        return setBased ?? runBatch(tx, req.records, req.atomic ?? false, ctx.requestId, perRecord);
-      });
-      // the gate sheds concurrent API batches; the import worker (within) is already one chunk at a time
-      // per job and must not be refused mid-chunk
-      return req.records.length >= SET_BASED_FROM && !within ? batchGate.run(write) : write();
+      return batches.run(ctx, req, within);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import type { RequestContext } from '../auth/actor.js';
 import { auditLogs } from './audit.table.js';
@@ -53,4 +54,32 @@ export async function recordAudit(tx: Executor, ctx: RequestContext, e: AuditEnt
   // a batch's rows as one JSON parameter (bulk-insert.ts): the same rows, without a parameter per cell
   const insert = tx.insert(auditLogs);
   await (rows.length >= BULK_FROM_ROWS ? insert.select(rowsAsSelect(auditLogs, rows)) : insert.values(rows));
+}
+
+/**
+ * The audit rows of a set-based write, for a statement that writes the change and its audit together
+ * (a data-modifying CTE): `rows` yields (id, action, entity_type, entity_id, before, after), `before`
+ * and `after` as jsonb, already diffed for updates (auditDiffSql). Written in id order, so with ids
+ * made in the records' order (uuidv7) the rows follow the records as recordAudit's do; occurred_at is
+ * the column default (clock_timestamp()), evaluated after the sort.
+ */
+export function auditInsertSql(ctx: RequestContext, rows: SQL): SQL {
+  return sql`INSERT INTO audit_logs (id, actor_type, actor_id, actor_role, action, entity_type, entity_id, before, after, request_id, ip, user_agent)
+    SELECT r.id, ${ctx.actor.type}::text, ${ctx.actor.id}::text, ${ctx.actor.role}::text, r.action, r.entity_type, r.entity_id, r.before, r.after,
+      ${ctx.requestId}::text, ${ctx.ip ?? null}::text, ${ctx.userAgent?.slice(0, 500) ?? null}::text
+    FROM (${rows}) r ORDER BY r.id`;
+}
+
+/**
+ * changedFields in SQL, for two jsonb objects `before` and `after` (expressions): a lateral subquery
+ * yielding `before` and `after` holding only the keys whose values differ, updatedAt and version aside
+ * (a key missing on one side counts as null there). Both sides come from the database, so jsonb
+ * equality is what JSON.stringify's comparison of the same values read back gives.
+ */
+export function auditDiffSql(before: SQL, after: SQL): SQL {
+  // FULL JOIN … USING merges the two key columns: `key` is either side's
+  return sql`(SELECT coalesce(jsonb_object_agg(key, coalesce(b.value, 'null'::jsonb)), '{}'::jsonb) AS before,
+      coalesce(jsonb_object_agg(key, coalesce(a.value, 'null'::jsonb)), '{}'::jsonb) AS after
+    FROM jsonb_each(${before}) b FULL JOIN jsonb_each(${after}) a USING (key)
+    WHERE key NOT IN ('updatedAt', 'version') AND b.value IS DISTINCT FROM a.value)`;
 }
