@@ -30,7 +30,7 @@ export function searchTextOf(values: readonly (string | null | undefined | reado
   return normaliseSearchText(values.flat().filter((v): v is string => typeof v === 'string' && v.length > 0).join(' '));
 }
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+export const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
  * The match condition of `q` on a normalised search column, every branch served by the GIN trigram
