@@ -4,7 +4,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { startTestApp } from '../helpers/app.js';
 import { queryRows } from '../../src/platform/db/execute.js';
 import { contacts } from '../../src/modules/customer/contact.table.js';
-import { searchCondition } from '../../src/modules/customer/search.js';
+import { normaliseSearchText, searchCondition, searchRank } from '../../src/modules/customer/search.js';
 import { contactSearchCondition } from '../../src/modules/customer/contact-search.js';
 
 // contact_search_words, the vocabulary `q` of several words finds its candidates through
@@ -93,6 +93,16 @@ t.test('the word candidates never drop a match of the exact condition', async (t
     t.same(await ids(contactSearchCondition(contacts.searchText, q)), exact, q);
   }
   t.ok(matched > queries.length, 'the queries do match contacts (the comparison is not of empty sets)');
+  // searchRank skips word_similarity where a plain query stands as whole words: the same value for every row
+  let whole = 0;
+  for (const q of [...queries, 'muller', 'abab', 'ab', 'ab ab', 'abab abab', 'jose', 'محمد', 'jm']) {
+    const ranks = await db.select({ id: contacts.id, rank: sql<string>`${searchRank(contacts.searchText, q)}`,
+      plain: sql<string>`round(word_similarity(${normaliseSearchText(q)}, ${contacts.searchText})::numeric, 4)` })
+      .from(contacts).where(sql`${contacts.tags} @> ARRAY[${tag}]::text[]`);
+    for (const r of ranks) if (r.rank !== r.plain) t.fail(`rank of ${q} for ${r.id}: ${r.rank} ≠ ${r.plain}`);
+    whole += ranks.filter((r) => r.plain === '1.0000').length;
+  }
+  t.ok(whole > 10, 'the shortcut is taken (rows ranking 1 are compared)');
   const [one] = await db.select({ id: contacts.id }).from(contacts).where(eq(contacts.firstName, 'Xjose'));
   t.ok(one, 'the batch wrote the candidates');
 });

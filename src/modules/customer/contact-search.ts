@@ -53,8 +53,9 @@ function candidates(column: PgColumn, norm: string): SQL | undefined {
 /** searchCondition for contacts' search text, with candidates from the word index for queries of several words. */
 export function contactSearchCondition(column: PgColumn, q: string): SQL {
   const norm = normaliseSearchText(q);
-  const exact = searchCondition(column, q);
-  if (!norm.includes(' ')) return exact;
-  const narrowed = candidates(column, norm);
-  return narrowed ? sql`(${narrowed} AND ${exact})` : exact;
+  const narrowed = norm.includes(' ') ? candidates(column, norm) : undefined;
+  if (!narrowed) return searchCondition(column, q);
+  // The exact condition on `column || ''`, the same text but no indexed expression: left on the column,
+  // the planner ANDs the trigram index into the bitmap, reading the very lists this avoids.
+  return sql`(${narrowed} AND ${searchCondition(sql`(${column} || '')`, q)})`;
 }
