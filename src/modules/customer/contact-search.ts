@@ -1,6 +1,6 @@
 import { type SQL, and, or, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { escapeLike, normaliseSearchText, searchCondition } from './search.js';
+import { escapeLike, normaliseSearchText, searchCondition, searchConditionLowered } from './search.js';
 
 // `q` over contacts when the query has several words. The match is searchCondition's, unchanged and
 // checked last on every candidate; what changes is where the candidates come from. Both of its
@@ -55,7 +55,7 @@ export function contactSearchCondition(column: PgColumn, q: string): SQL {
   const norm = normaliseSearchText(q);
   const narrowed = norm.includes(' ') ? candidates(column, norm) : undefined;
   if (!narrowed) return searchCondition(column, q);
-  // The exact condition on `column || ''`, the same text but no indexed expression: left on the column,
-  // the planner ANDs the trigram index into the bitmap, reading the very lists this avoids.
-  return sql`(${narrowed} AND ${searchCondition(sql`(${column} || '')`, q)})`;
+  // The exact condition in its lowered form: the same truth, and (unlike ILIKE on the column, which the
+  // planner would AND into the bitmap) no use for the trigram index, whose long lists this avoids.
+  return sql`(${narrowed} AND ${searchConditionLowered(column, q)})`;
 }
