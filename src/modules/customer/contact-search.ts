@@ -4,53 +4,65 @@ import { escapeLike, normaliseSearchText, searchCondition, searchConditionLowere
 
 // `q` over contacts when the query has several words. The match is searchCondition's, unchanged and
 // checked last on every candidate; what changes is where the candidates come from. Both of its
-// branches pin the words of the record (its search text split at spaces, as PostgreSQL's ILIKE sees
-// it, lower-cased):
+// branches pin the words of the record (its search text split at spaces, lower-cased, as ILIKE sees it):
 //   each word starts a word   → every query word is a prefix of some record word;
 //   the phrase "p1 p2 … pm"   → p1 ends a record word, p2 … pm-1 are record words, pm starts one.
-// A prefix or suffix becomes a range over contact_search_words (the vocabulary, small), and the
-// contacts come from the GIN index on their word arrays (contacts_search_words_idx): a few posting
-// lists of whole words, where the trigram index read the long lists common Arabic names share (`ال…`).
-// A prefix shorter than MIN_AFFIX is left out of the candidates (it would expand to a large part of
-// the vocabulary); the final check still applies it. A single word keeps the trigram index: the
-// phrase alone may sit anywhere inside a word, which no word range finds.
+// Each record word is indexed by two keys (contact_search_keys_of, migration 0023): `>` + its first
+// PREFIX_KEY characters and `<` + its last SUFFIX_KEY. A query word up to that length becomes a range
+// over contact_search_keys (the distinct keys, small: names, and email and phone beginnings repeat);
+// a longer one is its own key. The contacts come from the GIN index on their keys
+// (contacts_search_keys_idx): a few posting lists of whole-word keys, where the trigram index read the
+// long lists common Arabic names share (`ال…`). A word shorter than MIN_AFFIX is left out of the
+// candidates (it would expand to a large part of the keys); the final check still applies it. A single
+// word keeps the trigram index: the phrase alone may sit anywhere inside a word.
 
+/** Must match contact_search_keys_of() in migration 0023. */
+const PREFIX_KEY = 7;
+const SUFFIX_KEY = 5;
 /** Shortest prefix or suffix looked up in the vocabulary. */
 const MIN_AFFIX = 3;
 
-/** The record's words, exactly as the GIN index and the vocabulary's triggers compute them. */
-const wordsOf = (column: PgColumn) => sql`string_to_array(lower(${column}), ' ')`;
+/** The record's keys, as the GIN index holds them. */
+const keysOf = (column: PgColumn) => sql`contact_search_keys_of(${column})`;
+const length = (w: string) => [...w].length;
 
-const vocabularyPrefix = (w: string) =>
-  sql`ARRAY(SELECT v.word FROM contact_search_words v WHERE v.word LIKE lower(${`${escapeLike(w)}%`}))`;
-// reversed in JS by code point, as PostgreSQL's reverse() does, then escaped (escaping first would
-// put each backslash after the character it escapes)
-const vocabularySuffix = (w: string) =>
-  sql`ARRAY(SELECT v.word FROM contact_search_words v WHERE reverse(v.word) LIKE lower(${`${escapeLike([...w].reverse().join(''))}%`}))`;
+function startKeys(w: string): SQL {
+  if (length(w) >= PREFIX_KEY) return sql`ARRAY['>' || left(lower(${w}), ${PREFIX_KEY})]`;
+  return sql`ARRAY(SELECT v.key FROM contact_search_keys v WHERE v.key LIKE '>' || lower(${`${escapeLike(w)}%`}))`;
+}
+
+// a key ending with w: reversed in JS by code point, as PostgreSQL's reverse() does, then escaped
+// (escaping first would put each backslash after the character it escapes)
+function endKeys(w: string): SQL {
+  if (length(w) >= SUFFIX_KEY) return sql`ARRAY['<' || right(lower(${w}), ${SUFFIX_KEY})]`;
+  return sql`ARRAY(SELECT v.key FROM contact_search_keys v
+    WHERE reverse(v.key) LIKE lower(${`${escapeLike([...w].reverse().join(''))}%`}) AND v.key LIKE '<%')`;
+}
 
 /** Contacts with a word starting (or ending) with `w`, or undefined when `w` is too short to narrow. */
-function hasWordWith(words: SQL, w: string, at: 'start' | 'end'): SQL | undefined {
-  if ([...w].length < MIN_AFFIX) return undefined;
-  return sql`${words} && ${at === 'start' ? vocabularyPrefix(w) : vocabularySuffix(w)}`;
+function hasWordWith(keys: SQL, w: string, at: 'start' | 'end'): SQL | undefined {
+  if (length(w) < MIN_AFFIX) return undefined;
+  return sql`${keys} && ${at === 'start' ? startKeys(w) : endKeys(w)}`;
 }
 
 /** The candidates: a superset of searchCondition's matches (see above), or undefined if nothing narrows them. */
 function candidates(column: PgColumn, norm: string): SQL | undefined {
-  const words = wordsOf(column);
+  const keys = keysOf(column);
   const sequence = norm.split(' ');
   const distinct = [...new Set(sequence)];
-  const starts = distinct.map((w) => hasWordWith(words, w, 'start')).filter((c): c is SQL => c !== undefined);
-  const middle = sequence.slice(1, -1);
+  const starts = distinct.map((w) => hasWordWith(keys, w, 'start')).filter((c): c is SQL => c !== undefined);
+  // a whole record word has both its keys
+  const middle = sequence.slice(1, -1).flatMap((w) => [sql`'>' || left(lower(${w}), ${PREFIX_KEY})`, sql`'<' || right(lower(${w}), ${SUFFIX_KEY})`]);
   const phrase = [
-    hasWordWith(words, sequence[0] as string, 'end'),
-    middle.length ? sql`${words} @> ARRAY[${sql.join(middle.map((w) => sql`lower(${w})`), sql`, `)}]::text[]` : undefined,
-    hasWordWith(words, sequence.at(-1) as string, 'start'),
+    hasWordWith(keys, sequence[0] as string, 'end'),
+    middle.length ? sql`${keys} @> ARRAY[${sql.join(middle, sql`, `)}]` : undefined,
+    hasWordWith(keys, sequence.at(-1) as string, 'start'),
   ].filter((c): c is SQL => c !== undefined);
   if (starts.length === 0 || phrase.length === 0) return undefined;
   return or(and(...starts), and(...phrase));
 }
 
-/** searchCondition for contacts' search text, with candidates from the word index for queries of several words. */
+/** searchCondition for contacts' search text, with candidates from the word keys for queries of several words. */
 export function contactSearchCondition(column: PgColumn, q: string): SQL {
   const norm = normaliseSearchText(q);
   const narrowed = norm.includes(' ') ? candidates(column, norm) : undefined;
