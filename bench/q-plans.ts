@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import { and, desc, getTableColumns, isNull, sql } from 'drizzle-orm';
+import { and, desc, getTableColumns, isNull } from 'drizzle-orm';
 import { contacts } from '../src/modules/customer/contact.table.js';
 import { contactSearchCondition } from '../src/modules/customer/contact-search.js';
 import { searchRank } from '../src/modules/customer/search.js';

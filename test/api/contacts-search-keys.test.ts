@@ -7,7 +7,7 @@ import { contacts } from '../../src/modules/customer/contact.table.js';
 import { normaliseSearchText, searchCondition, searchRank } from '../../src/modules/customer/search.js';
 import { contactSearchCondition } from '../../src/modules/customer/contact-search.js';
 
-// contact_search_words, the vocabulary `q` of several words finds its candidates through
+// contact_search_keys, the distinct word keys `q` of several words finds its candidates through
 // (contact-search.ts, migration 0023): in step with the contacts on every write path, emptied of an
 // erased person's words, and the candidates never drop a match of the exact condition.
 
@@ -31,7 +31,7 @@ const missingWords = () => rows<{ k: string }>(sql`SELECT DISTINCT k FROM contac
 const inVocabulary = async (word: string) =>
   (await rows(sql`SELECT 1 FROM contact_search_keys WHERE key IN (${`>${[...word].slice(0, 7).join('')}`}, ${`<${[...word].slice(-5).join('')}`})`)).length === 2;
 
-t.test('every write path keeps the vocabulary holding every word of every contact', async (t) => {
+t.test('every write path keeps contact_search_keys holding every key of every contact', async (t) => {
   const rest = await send('POST', '/v1/contacts', { firstName: `Restname${u}`, lastName: 'الشهري', email: `rest.${u}@example.com` });
   const gql = await h.gql(admin, 'mutation($input: ContactCreateInput!) { createContact(input: $input) { id } }',
     { input: { firstName: `Gqlname${u}`, phone: '+966501230000' } });
@@ -52,7 +52,7 @@ t.test('an erasure removes the words only the person had, and words an earlier u
   const person = await send('POST', '/v1/contacts', { firstName: shared, lastName: `Ownsurname${u}`, email: `own.${u}@example.com` });
   const other = await send('POST', '/v1/contacts', { firstName: shared, email: `other.${u}@example.com` });
   await send('PATCH', `/v1/contacts/${other.id}`, { email: `renamed.${u}@example.com` });
-  t.ok(await inVocabulary(`other.${u}@example.com`), 'an update leaves the old email in the vocabulary for now');
+  t.ok(await inVocabulary(`other.${u}@example.com`), 'an update leaves the old email among the keys for now');
   const res = await h.request({ method: 'POST', url: `/v1/contacts/${person.id}/erase`, headers: admin.auth });
   t.equal(res.statusCode, 200, res.body);
   t.notOk(await inVocabulary(`ownsurname${u}`), "the person's own surname is gone");
@@ -64,7 +64,7 @@ t.test('an erasure removes the words only the person had, and words an earlier u
   t.same(await missingWords(), [], 'and no contact lost a word');
 });
 
-t.test('the word candidates never drop a match of the exact condition', async (t) => {
+t.test('the key candidates never drop a match of the exact condition', async (t) => {
   const tag = `cand-${u}`;
   const people: Record<string, unknown>[] = [
     { firstName: 'José', lastName: 'Müller', email: `jm.${u}@correo.example` },

@@ -19,7 +19,7 @@ import { escapeLike, normaliseSearchText, searchCondition, searchConditionLowere
 /** Must match contact_search_keys_of() in migration 0023. */
 const PREFIX_KEY = 7;
 const SUFFIX_KEY = 5;
-/** Shortest prefix or suffix looked up in the vocabulary. */
+/** Shortest prefix or suffix looked up among the keys. */
 const MIN_AFFIX = 3;
 
 /** The record's keys, as the GIN index holds them. */
