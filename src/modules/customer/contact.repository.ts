@@ -2,7 +2,8 @@ import { type SQL, and, count, desc, eq, getTableColumns, inArray, isNull, lte, 
 import type { OwnedColumns } from '../../platform/auth/permissions.js';
 import type { Executor } from '../../platform/db/client.js';
 import type { CollectionSpec, CompiledList } from '../../platform/http/collection.js';
-import { searchCondition, searchRank } from './search.js';
+import { searchRank } from './search.js';
+import { contactSearchCondition } from './contact-search.js';
 import { type ContactInsert, type ContactRow, LIFECYCLE_STAGES, contacts } from './contact.table.js';
 import { externalIds } from '../../platform/db/external-ids.table.js';
 
@@ -41,7 +42,7 @@ export const contactFilterable = Object.keys(contactCollection.fields);
 
 const live = (includeDeleted: boolean) => (includeDeleted ? undefined : isNull(c.deletedAt));
 
-export const contactSearch = (q: string): SQL => searchCondition(c.searchText, q);
+export const contactSearch = (q: string): SQL => contactSearchCondition(c.searchText, q);
 
 const byIdQuery = (db: Executor) => db.select().from(c).where(eq(c.id, sql.placeholder('id'))).limit(1).prepare('contact_by_id');
 // GET by id is the hottest read: building its SQL with drizzle cost more CPU than PostgreSQL spent
