@@ -7,7 +7,7 @@ import { escapeLike, normaliseSearchText, searchCondition, searchConditionLowere
 // branches pin the words of the record (its search text split at spaces, lower-cased, as ILIKE sees it):
 //   each word starts a word   → every query word is a prefix of some record word;
 //   the phrase "p1 p2 … pm"   → p1 ends a record word, p2 … pm-1 are record words, pm starts one.
-// Each record word is indexed by two keys (contact_search_keys_of, migration 0023): `>` + its first
+// Each record word is indexed by two keys (contact_search_keys_of, migration 0026): `>` + its first
 // PREFIX_KEY characters and `<` + its last SUFFIX_KEY. A query word up to that length becomes a range
 // over contact_search_keys (the distinct keys, small: names, and email and phone beginnings repeat);
 // a longer one is its own key. The contacts come from the GIN index on their keys
