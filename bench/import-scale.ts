@@ -17,6 +17,7 @@ import { importCsvChunks } from './names.js';
 // BENCH_DATABASE=<name> imports into that existing database (migrated, kept: a 1 M copy, where index
 // maintenance costs what it costs at scale), with a run tag in the emails so every row creates.
 // The server's peak RSS is also read from the kernel (VmHWM, the high-water mark, no sampling gap).
+// BENCH_CPU_PROF=<dir> writes the server's CPU profile there.
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 100_000);
@@ -47,6 +48,8 @@ async function admin<T extends pg.QueryResultRow>(sql: string, url = ADMIN_URL):
 
 function startServer(env: Record<string, string>): Promise<ChildProcess> {
   const [script, loader] = process.env.BENCH_BUILT ? ['dist/server.js', []] : ['src/server.ts', ['--import', 'tsx']];
+  // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it exits
+  if (process.env.BENCH_CPU_PROF) loader.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`);
   return new Promise((resolve, reject) => {
     const child = fork(script, [], { env: { ...process.env, ...env }, execArgv: loader, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
@@ -163,7 +166,7 @@ try {
   }
   if (!EXISTING) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
 }
-const out = { at: new Date().toISOString(), loadavg: { before: loadBefore, after: loadavg().map((l) => l.toFixed(2)).join(' ') }, ...result };
+const out = { at: new Date().toISOString(), server: process.env.BENCH_BUILT ? 'compiled (dist/server.js)' : 'tsx (src/server.ts)', loadavg: { before: loadBefore, after: loadavg().map((l) => l.toFixed(2)).join(' ') }, ...result };
 console.log(JSON.stringify(out, null, 2));
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/${new Date().toISOString().slice(0, 16).replace(':', '')}-import.json`;
