@@ -100,6 +100,12 @@ async function measure(name: string, server: Server, headers: Record<string, str
   return line;
 }
 
+// A copy made with CREATE DATABASE … TEMPLATE, or a seed not yet vacuumed, has no planner statistics:
+// the list page then ran as a scan of a million rows (24 ms of database CPU a page instead of ~1).
+// `npm run bench -- --database` vacuums first; this tool writes nothing, so it says so instead.
+const analyzed = await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_stats WHERE tablename = 'contacts'");
+if (Number(analyzed.rows[0]!.n) === 0) console.error(`${values.database} has no planner statistics: run VACUUM (ANALYZE) on it first, or plans (lists) are not the service's`);
+
 const preload = ['--import', './bench/count-statements.ts'];
 const sample = await sampleData(url);
 try {
