@@ -8,12 +8,15 @@ import { prepareFixtures, sampleData } from './fixtures.js';
 import { readScenarios } from './scenarios.js';
 import { freePort, type Server, startServer } from './servers.js';
 
-// npm run bench:read-cpu -- --database NAME [--only get,graphql] [--requests 3000] [--connections 20] [--prof]
+// npm run bench:read-cpu -- --database NAME [--only get,graphql] [--requests 3000] [--connections 20] [--rounds 1] [--prof]
 // The read scenarios of issue #11 measured by what the neighbours' load moves least: CPU per request of
-// the server process and of the PostgreSQL backends of its database (utime + stime from /proc), and SQL
-// statements per request (counted in the server by bench/count-statements.ts). Each scenario gets a
-// warm-up of a fifth of its requests, then a fixed number of requests; req/s and p99 are printed with
-// the load average beside them. The baseline (bench/baseline-server.ts) runs first, as the reference.
+// the server process, of the PostgreSQL backends of its database and of the load generator (this
+// process: autocannon) from /proc, and SQL statements per request (counted in the server by
+// bench/count-statements.ts). Each scenario gets a warm-up of a fifth of its requests, then a fixed
+// number of requests; req/s and p99 are printed with the load average beside them. The baseline
+// (bench/baseline-server.ts) runs first, as the reference. With --rounds N the service's scenarios run
+// N times in turn (get, graphql, get, graphql…) and a last line gives each one's median: on a shared
+// machine a neighbour's burst then lands on both sides of a comparison, not on one.
 // --prof writes the service's V8 CPU profile to bench/results/prof/ (Chrome DevTools opens it).
 // The database must be seeded beforehand (seed:demo, seed 1); nothing is migrated or written.
 
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'baseline,get,list,deep,q,graphql,rest360,graphql360' },
     requests: { type: 'string', default: '3000' },
     connections: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '1' },
     prof: { type: 'boolean', default: false },
   },
 });
@@ -31,6 +35,7 @@ const url = `postgres://postgres@127.0.0.1:5432/${values.database}`;
 const only = new Set(values.only.split(','));
 const requests = Number(values.requests);
 const connections = Number(values.connections);
+const rounds = Number(values.rounds);
 const env = {
   DATABASE_URL: url, NODE_ENV: 'production', JWT_SECRET: 'bench-secret-0123456789-0123456789-abcdef', LOG_LEVEL: 'warn',
   RATE_LIMIT_MAX: '100000000', ACCESS_TOKEN_TTL: '24h', MAX_EVENT_LOOP_DELAY_MS: '0',
@@ -64,19 +69,22 @@ const statementsOf = (s: Server) => new Promise<number>((resolve) => {
 });
 
 type Next = () => { method: string; path: string; body?: string };
-async function measure(name: string, server: Server, headers: Record<string, string>, next: Next) {
+type Measured = { scenario: string; serverCpuMsPerReq: number; dbCpuMsPerReq: number; loadGeneratorCpuMsPerReq: number };
+async function measure(name: string, server: Server, headers: Record<string, string>, next: Next, warmUp = true): Promise<Measured> {
   const pid = server.child.pid!;
   const fire = (amount: number) => autocannon({
     url: server.base, connections, amount, timeout: 60, headers,
     requests: [{ setupRequest: (req) => { const s = next(); return { ...req, method: s.method as 'GET', path: s.path, ...(s.body ? { body: s.body } : {}), headers: { ...headers, 'content-type': 'application/json' } }; } }],
   });
-  await fire(Math.ceil(requests / 5));
+  if (warmUp) await fire(Math.ceil(requests / 5));
   const load0 = loadavg()[0]!;
   const cpu0 = await cpuNow(pid);
+  const client0 = process.cpuUsage();
   const st0 = await statementsOf(server);
   const started = performance.now();
   const r = await fire(requests);
   const seconds = (performance.now() - started) / 1000;
+  const client = process.cpuUsage(client0);
   const st1 = await statementsOf(server);
   const cpu1 = await cpuNow(pid);
   const n = r.requests.total;
@@ -84,11 +92,19 @@ async function measure(name: string, server: Server, headers: Record<string, str
   const line = {
     scenario: name, requests: n, non2xx: r.non2xx + r.errors + r.timeouts,
     serverCpuMsPerReq: round((cpu1.server - cpu0.server) / n), dbCpuMsPerReq: round((cpu1.db - cpu0.db) / n),
+    loadGeneratorCpuMsPerReq: round((client.user + client.system) / 1000 / n),
     statementsPerReq: round((st1 - st0 - 0) / n), reqPerSec: Math.round(n / seconds), p50ms: r.latency.p50, p99ms: r.latency.p99,
     load1: `${round(load0, 1)} → ${round(loadavg()[0]!, 1)}`,
   };
   console.log(JSON.stringify(line));
+  return line;
 }
+
+// A copy made with CREATE DATABASE … TEMPLATE, or a seed not yet vacuumed, has no planner statistics:
+// the list page then ran as a scan of a million rows (24 ms of database CPU a page instead of ~1).
+// `npm run bench -- --database` vacuums first; this tool writes nothing, so it says so instead.
+const analyzed = await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_stats WHERE tablename = 'contacts'");
+if (Number(analyzed.rows[0]!.n) === 0) console.error(`${values.database} has no planner statistics: run VACUUM (ANALYZE) on it first, or plans (lists) are not the service's`);
 
 const preload = ['--import', './bench/count-statements.ts'];
 const sample = await sampleData(url);
@@ -107,10 +123,24 @@ try {
   try {
     const f = await prepareFixtures(sample, service.base, { email: `admin@${LOGIN_DOMAIN}`, password: passwordOf(1, 'admin') }, { walk: only.has('deep') });
     const headers = { authorization: `Bearer ${f.token}` };
-    const scenarios = readScenarios(f);
-    for (const s of scenarios) {
+    // without the walk (no `deep`) the deep scenario is page 1 again: each name once
+    const scenarios = readScenarios(f).filter((s, i, all) => all.findIndex((x) => x.name === s.name) === i).filter((s) => {
       const short = s.name.includes(`page ${f.deepPage}`) && !s.name.endsWith('page 1') ? 'deep' : Object.keys(SHORT).find((k) => SHORT[k] === s.name);
-      if (short && only.has(short)) await measure(s.name, service, headers, s.next);
+      return short !== undefined && only.has(short);
+    });
+    const seen: Measured[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const s of scenarios) seen.push(await measure(s.name, service, headers, s.next, r === 0));
+    }
+    if (rounds > 1) {
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      for (const s of scenarios) {
+        const mine = seen.filter((m) => m.scenario === s.name);
+        console.log(JSON.stringify({
+          scenario: s.name, medianOfRounds: rounds, serverCpuMsPerReq: median(mine.map((m) => m.serverCpuMsPerReq)),
+          dbCpuMsPerReq: median(mine.map((m) => m.dbCpuMsPerReq)), loadGeneratorCpuMsPerReq: median(mine.map((m) => m.loadGeneratorCpuMsPerReq)),
+        }));
+      }
     }
   } finally {
     await service.stop();

@@ -136,7 +136,7 @@ try {
       const r = await runScenario(service.base, pid, s, { ...run, headers });
       await untilDatabaseIdle(url, idleSeconds);
       await untilServerSettled(service.base);
-      log(`${r.scenario}: ${r.requestsPerSecond} req/s, p99 ${r.p99ms} ms, ${r.errors} errors`);
+      log(`${r.scenario}: ${r.requestsPerSecond} req/s, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms, ${r.errors} errors, ${r.connections} connections`);
       scenarios.push(r);
     }
   };

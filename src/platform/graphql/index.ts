@@ -9,6 +9,7 @@ import { scalarResolvers } from './scalars.js';
 import { type GraphqlLimits, limitRules } from './limits.js';
 import { graphqlErrorFormatter } from './errors.js';
 import { graphiqlRoutes } from './graphiql.js';
+import { loaderResolvers } from './loaders.js';
 import { type SubscriptionAuthOptions, subscriptionOptions, subscriptionsOverWebSocketOnly, validateSubscription } from './subscriptions.js';
 
 export const schemaPath = fileURLToPath(new URL('../../../schema.graphql', import.meta.url));
@@ -65,8 +66,8 @@ export async function registerGraphql(
 ): Promise<void> {
   await app.register(mercurius, {
     schema: readFileSync(schemaPath, 'utf8'),
-    resolvers: mergeResolvers(o.modules),
-    loaders: mergeMaps<MercuriusLoaders>(o.modules.map((m) => m.loaders)),
+    // the loaders run as batching resolvers of ours (loaders.ts), not through mercurius's `loaders`
+    resolvers: mergeMaps<IResolvers>([mergeResolvers(o.modules), loaderResolvers(mergeLoaders(o.modules.map((m) => m.loaders)))]),
     path: '/graphql',
     // our own page serves GraphiQL from local files (graphiql.ts), not mercurius's, which loads it from a CDN
     graphiql: false,
