@@ -5,6 +5,8 @@ import pg from 'pg';
 
 export interface Fixtures {
   contactIds: string[];
+  /** each sampled contact's version when sampled: a database measured before has them past 1 */
+  contactVersions: Map<string, number>;
   names: string[];
   token: string;
   listPath: string;
@@ -15,15 +17,17 @@ export interface Fixtures {
 export const LIST_PATH = '/v1/contacts?filter[lifecycleStage][eq]=customer&sort=lastName&limit=50';
 const DEEP_PAGE = 1000;
 
-export async function sampleData(url: string): Promise<{ ids: string[]; names: string[] }> {
+export async function sampleData(url: string): Promise<{ ids: string[]; versions: Map<string, number>; names: string[] }> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const ids = (await c.query<{ id: string }>('SELECT id FROM contacts ORDER BY md5(id::text) LIMIT 20000')).rows.map((r) => r.id);
+    const sampled = (await c.query<{ id: string; version: number }>('SELECT id, version FROM contacts ORDER BY md5(id::text) LIMIT 20000')).rows;
+    const ids = sampled.map((r) => r.id);
+    const versions = new Map(sampled.map((r) => [r.id, r.version]));
     const names = (await c.query<{ name: string }>(
       "SELECT first_name || ' ' || last_name AS name FROM contacts ORDER BY md5(id::text) DESC LIMIT 500",
     )).rows.map((r) => r.name);
-    return { ids, names };
+    return { ids, versions, names };
   } finally {
     await c.end();
   }
@@ -50,10 +54,10 @@ async function walk(base: string, token: string): Promise<{ cursor: string | und
 }
 
 export async function prepareFixtures(
-  { ids, names }: { ids: string[]; names: string[] }, base: string, login: { email: string; password: string },
+  { ids, versions, names }: { ids: string[]; versions: Map<string, number>; names: string[] }, base: string, login: { email: string; password: string },
   o: { walk: boolean } = { walk: true },
 ): Promise<Fixtures> {
   const token = await signIn(base, login.email, login.password);
   const deep = o.walk ? await walk(base, token) : { cursor: undefined, page: 1 };
-  return { contactIds: ids, names, token, listPath: LIST_PATH, deepCursor: deep.cursor, deepPage: deep.page };
+  return { contactIds: ids, contactVersions: versions, names, token, listPath: LIST_PATH, deepCursor: deep.cursor, deepPage: deep.page };
 }

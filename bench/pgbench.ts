@@ -21,12 +21,19 @@ export async function pgbenchCeiling(url: string, ids: string[], o: { seconds: n
   }
   const c = new pg.Client({ connectionString: url });
   await c.connect();
+  // dropped afterwards: a database measured in place (--database) is measured again later
+  await c.query('DROP TABLE IF EXISTS bench_ids');
   await c.query('CREATE TABLE bench_ids (n int PRIMARY KEY, id uuid NOT NULL)');
   await c.query('INSERT INTO bench_ids SELECT ord, id::uuid FROM unnest($1::text[]) WITH ORDINALITY AS t(id, ord)', [ids]);
-  await c.end();
   const script = join(tmpdir(), `crm-bench-${process.pid}.sql`);
   writeFileSync(script, `\\set k random(1, ${ids.length})\nSELECT * FROM contacts WHERE id = (SELECT id FROM bench_ids WHERE n = :k) LIMIT 1;\n`);
-  const { stdout } = await run('pgbench', ['-n', '-M', 'prepared', '-f', script, '-c', String(o.clients), '-j', '2', '-T', String(o.seconds), url]);
+  let stdout: string;
+  try {
+    ({ stdout } = await run('pgbench', ['-n', '-M', 'prepared', '-f', script, '-c', String(o.clients), '-j', '2', '-T', String(o.seconds), url]));
+  } finally {
+    await c.query('DROP TABLE bench_ids');
+    await c.end();
+  }
   const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1] ?? 0);
   const latency = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1] ?? 0);
   return { scenario: 'pgbench: the same SELECT, prepared', transactionsPerSecond: Math.round(tps), averageLatencyMs: latency, clients: o.clients };

@@ -83,7 +83,7 @@ export function writeScenarios(f: Fixtures, runId: string, o: { quick: boolean }
       name: 'REST PATCH with If-Match',
       next: () => {
         const id = patchIds();
-        return { method: 'PATCH', path: `/v1/contacts/${id}`, headers: { 'if-match': `"${versions.get(id) ?? 1}"` }, body: JSON.stringify({ jobTitle: `Bench ${patched++}` }) };
+        return { method: 'PATCH', path: `/v1/contacts/${id}`, headers: { 'if-match': `"${versions.get(id) ?? f.contactVersions.get(id) ?? 1}"` }, body: JSON.stringify({ jobTitle: `Bench ${patched++}` }) };
       },
       onResponse: (status, body, request) => {
         if (status !== 200) return;
