@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { startTestApp } from '../helpers/app.js';
+import { callsAs } from '../helpers/calls-as.js';
 import { createModules } from '../../src/app.js';
 import type { Executor } from '../../src/platform/db/client.js';
 import { queryRows } from '../../src/platform/db/execute.js';
@@ -50,19 +51,7 @@ async function currenciesOf(contactId: string) {
     sql`SELECT currency, orders, revenue::text AS revenue FROM customer_currency_summaries WHERE contact_id = ${contactId} ORDER BY 1`)).rows;
 }
 
-async function send(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
-  return h.request({ method, url, headers: admin.auth, ...(payload === undefined ? {} : { payload: payload as object }) });
-}
-async function ok(method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
-  const res = await send(method, url, payload);
-  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
-  return res.statusCode === 204 ? null : res.json();
-}
-async function gql(query: string, variables: Record<string, unknown>) {
-  const res = await h.gql(admin, query, variables);
-  if (res.body.errors?.length) throw new Error(JSON.stringify(res.body.errors));
-  return res.body.data as Record<string, unknown>;
-}
+const { send, ok, gql } = callsAs(h, admin);
 const newContact = async () => (await ok('POST', '/v1/contacts', { email: `${randomUUID().slice(0, 8)}@sum.example` })).id as string;
 const order = async (contactId: string, o: Record<string, unknown>) => (await ok('POST', '/v1/orders', { contactId, currency: 'SAR', ...o }));
 

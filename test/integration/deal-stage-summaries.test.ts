@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { startTestApp } from '../helpers/app.js';
+import { callsAs } from '../helpers/calls-as.js';
 import type { Executor } from '../../src/platform/db/client.js';
 import { queryRows } from '../../src/platform/db/execute.js';
 
@@ -38,19 +39,7 @@ async function reachOf(dealId: string): Promise<Reach | null> {
 const stagesOf = async (dealId: string) => (await reachOf(dealId))?.stages ?? [];
 const sorted = (...ids: string[]) => [...new Set(ids)].sort();
 
-async function send(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
-  return h.request({ method, url, headers: admin.auth, ...(payload === undefined ? {} : { payload: payload as object }) });
-}
-async function ok(method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
-  const res = await send(method, url, payload);
-  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
-  return res.statusCode === 204 ? null : res.json();
-}
-async function gql(query: string, variables: Record<string, unknown>) {
-  const res = await h.gql(admin, query, variables);
-  if (res.body.errors?.length) throw new Error(JSON.stringify(res.body.errors));
-  return res.body.data as Record<string, unknown>;
-}
+const { send, ok, gql } = callsAs(h, admin);
 
 const pipeline = await ok('POST', '/v1/pipelines', { name: `Reach ${randomUUID().slice(0, 6)}`, stages: [
   { name: 'New', probability: 10 }, { name: 'Qualified', probability: 30 }, { name: 'Proposal', probability: 60 },
